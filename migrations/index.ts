@@ -1,0 +1,14 @@
+// The list of migrations, imported statically so the bundled dist/ carries them (a file scan
+// would not survive bundling). Names sort by date; add new ones at the end, never edit old ones.
+import type { Migration } from 'kysely'
+import * as createEndpoints from './2026_11_28_000100_create_endpoints.js'
+import * as createEvents from './2026_11_28_000200_create_events.js'
+import * as createDeliveries from './2026_11_28_000300_create_deliveries.js'
+import * as createDeliveryAttempts from './2026_11_28_000400_create_delivery_attempts.js'
+
+export const migrations: Record<string, Migration> = {
+  '2026_11_28_000100_create_endpoints': createEndpoints,
+  '2026_11_28_000200_create_events': createEvents,
+  '2026_11_28_000300_create_deliveries': createDeliveries,
+  '2026_11_28_000400_create_delivery_attempts': createDeliveryAttempts,
+}

@@ -1,0 +1,53 @@
+// createApp(deps) builds the whole HTTP app from its dependencies. It opens no sockets: main.ts
+// does that, and tests call app.request() directly.
+import { cors } from 'hono/cors'
+import { secureHeaders } from 'hono/secure-headers'
+import { createOnError } from './http/on-error.js'
+import { ApiError } from './http/errors.js'
+import { newRouter } from './http/openapi.js'
+import type { AppDeps } from './http/context.js'
+import { healthRoutes, APP_VERSION } from './health/routes.js'
+import { webhookRoutes } from './webhooks/routes.js'
+import { eventRoutes } from './events/routes.js'
+import { deliveryRoutes } from './delivery/routes.js'
+import { dashboardRoutes } from './dashboard/static.js'
+
+export function createApp(deps: AppDeps) {
+  const app = newRouter()
+  app.use('*', async (c, next) => {
+    c.set('deps', deps)
+    await next()
+  })
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }))
+  app.use(
+    '/v1/*',
+    cors({
+      // Only the configured dashboard origin may call the API from a browser; same-origin use of
+      // /dashboard/ needs no CORS at all.
+      origin: (origin) => (deps.config.dashboardOrigin && origin === deps.config.dashboardOrigin ? origin : null),
+      allowHeaders: ['Authorization', 'Content-Type'],
+      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      maxAge: 600,
+    }),
+  )
+
+  app.route('/', healthRoutes())
+  app.route('/', webhookRoutes())
+  app.route('/', eventRoutes())
+  app.route('/', deliveryRoutes())
+  app.route('/', dashboardRoutes())
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'QSM Webhooks API', version: APP_VERSION, description: 'Manage webhook endpoints, ingest QSM events, read delivery logs.' },
+  })
+
+  app.notFound(() => {
+    throw new ApiError('not_found', 'No such route')
+  })
+  app.onError(createOnError(deps.log))
+  return app
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,29 @@
+// On a first start with no .env, write one with fresh random secrets so `npm start` needs no setup.
+import { randomBytes } from 'node:crypto'
+import { existsSync, writeFileSync } from 'node:fs'
+
+export function freshSecrets(): Record<string, string> {
+  return {
+    QSM_APP_KEY: `base64:${randomBytes(32).toString('base64')}`,
+    QSM_BRIDGE_SECRET: `base64:${randomBytes(32).toString('base64')}`,
+    QSM_CRON_TOKEN: randomBytes(24).toString('base64url'),
+  }
+}
+
+/** Writes `.env` when it is missing and the secrets are not already in the environment. */
+export function ensureDotEnv(path: string, env: Record<string, string | undefined>): boolean {
+  if (existsSync(path) || env.QSM_APP_KEY) return false
+  const s = freshSecrets()
+  const body = [
+    '# Written by QSM Webhooks on first start. Keep this file private: it holds your secrets.',
+    '# Every setting is described in .env.example and docs/configuration.md.',
+    `QSM_APP_KEY=${s.QSM_APP_KEY}`,
+    `QSM_BRIDGE_SECRET=${s.QSM_BRIDGE_SECRET}`,
+    `QSM_CRON_TOKEN=${s.QSM_CRON_TOKEN}`,
+    '# Set to true only for local testing: it allows http:// and local addresses as endpoint URLs.',
+    'QSM_ALLOW_PRIVATE_TARGETS=false',
+    '',
+  ].join('\n')
+  writeFileSync(path, body, { mode: 0o600 })
+  return true
+}

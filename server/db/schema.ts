@@ -1,0 +1,85 @@
+// The database shape, shared by both dialects. Times are unix milliseconds in BIGINT columns so
+// MySQL and SQLite compare and sort them the same way; ids are minted by the app (see ids.ts).
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+export interface EndpointsTable {
+  id: string
+  user_id: string
+  url: string
+  description: string
+  /** JSON array of event type patterns, e.g. ["email.*","usage.threshold_reached"]. */
+  event_types: string
+  is_active: number
+  /** Set when the system (not the user) turned the endpoint off: "410 Gone", "failing for 3 days". */
+  disabled_reason: string | null
+  disabled_at: number | null
+  /** AES-256-GCM ciphertext of the current secret; the plain secret is never stored. */
+  secret_enc: string
+  secret_key_id: string
+  previous_secret_enc: string | null
+  previous_key_id: string | null
+  previous_expires_at: number | null
+  /** Start of the current run of failed attempts; cleared by any success or by re-enabling. */
+  failing_since: number | null
+  created_at: number
+  updated_at: number
+}
+
+export interface EventsTable {
+  id: string
+  user_id: string
+  type: string
+  schema_version: number
+  occurred_at: number
+  /** The exact JSON bytes that are signed and sent; null once purged after the payload retention. */
+  payload: string | null
+  received_at: number
+}
+
+export interface DeliveriesTable {
+  id: string
+  event_id: string
+  endpoint_id: string
+  user_id: string
+  event_type: string
+  /** pending | succeeded | failed */
+  status: string
+  attempts: number
+  /** When the next attempt is due; while leased, when the lease runs out. Null when finished. */
+  next_attempt_at: number | null
+  lease_owner: string | null
+  last_status_code: number | null
+  last_error: string | null
+  last_attempt_at: number | null
+  last_duration_ms: number | null
+  created_at: number
+  updated_at: number
+}
+
+export interface DeliveryAttemptsTable {
+  id: Generated<number>
+  delivery_id: string
+  attempt: number
+  started_at: number
+  duration_ms: number
+  status_code: number | null
+  /** ok | http_error | timeout | refused | dns | tls | reset | blocked | error */
+  error_class: string | null
+  error: string | null
+  /** scheduled | manual | test */
+  trigger: string
+}
+
+export interface Database {
+  endpoints: EndpointsTable
+  events: EventsTable
+  deliveries: DeliveriesTable
+  delivery_attempts: DeliveryAttemptsTable
+}
+
+export type EndpointRow = Selectable<EndpointsTable>
+export type NewEndpoint = Insertable<EndpointsTable>
+export type EndpointUpdate = Updateable<EndpointsTable>
+export type EventRow = Selectable<EventsTable>
+export type DeliveryRow = Selectable<DeliveriesTable>
+export type AttemptRow = Selectable<DeliveryAttemptsTable>

@@ -1,0 +1,39 @@
+// Contracts between the delivery engine and the rest of the app.
+
+/** How an attempt failed, in words a user can act on (shown in logs and test results). */
+export type ErrorClass = 'http_error' | 'timeout' | 'refused' | 'dns' | 'tls' | 'reset' | 'blocked' | 'invalid_response' | 'error'
+
+export interface SendRequest {
+  url: string
+  headers: Record<string, string>
+  /** The exact bytes that were signed. Never re-serialised. */
+  body: string
+  timeoutMs: number
+}
+
+export interface SendResult {
+  /** True for 2xx only. */
+  ok: boolean
+  statusCode: number | null
+  durationMs: number
+  errorClass: ErrorClass | null
+  /** Short, plain-words error; never contains secrets or the request body. */
+  error: string | null
+  /** From a Retry-After header on the response, in ms, when present. */
+  retryAfterMs: number | null
+  /** The first few hundred bytes of the response body, for the test button only. */
+  responseExcerpt: string
+}
+
+export interface Sender {
+  send(req: SendRequest): Promise<SendResult>
+  close(): Promise<void>
+}
+
+export interface Dispatcher {
+  /** Ask the in-process loop to look for due deliveries now (after an ingest commit). */
+  wake(): void
+  stop(): Promise<void>
+}
+
+export const idleDispatcher: Dispatcher = { wake() {}, stop: async () => {} }

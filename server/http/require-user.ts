@@ -1,0 +1,16 @@
+// Dashboard routes need `Authorization: Bearer <token>`; the user id from the token scopes every query.
+import { createMiddleware } from 'hono/factory'
+import { verifyToken } from '../auth/token.js'
+import { ApiError } from './errors.js'
+import type { AppEnv } from './context.js'
+
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header('authorization') ?? ''
+  const match = /^Bearer\s+(\S+)$/i.exec(header)
+  if (!match) throw new ApiError('unauthorized', 'Sign in first: send Authorization: Bearer <token>')
+  const { config, clock } = c.get('deps')
+  const check = await verifyToken(config.bridgeSecret, match[1]!, clock.now())
+  if (!check.ok) throw new ApiError('unauthorized', `Not signed in: ${check.reason}`)
+  c.set('userId', check.userId)
+  await next()
+})

@@ -1,0 +1,60 @@
+// The process entry: config → database → HTTP server (+ delivery loop). The only file that opens
+// sockets. Under cPanel/Passenger, app.cjs loads this and Passenger supplies PORT.
+import { serve } from '@hono/node-server'
+import { createApp } from './app.js'
+import { ConfigError } from './config/load.js'
+import { DatabaseError } from './db/connect.js'
+import { MigrationError } from './db/migrate.js'
+import { bootConfig, buildDeps, loggerFor, openDatabase } from './runtime.js'
+import { printBanner } from './cli/banner.js'
+import { startInProcessDispatcher } from './delivery/in-process.js'
+
+export async function main(): Promise<void> {
+  let boot
+  try {
+    boot = bootConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nFix the values above in .env (see .env.example) and start again.\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+  const { config, wroteEnv } = boot
+  const log = loggerFor(config)
+  let db
+  try {
+    db = await openDatabase(config, log)
+  } catch (err) {
+    if (err instanceof DatabaseError || err instanceof MigrationError) {
+      process.stderr.write(`Cannot start: ${err.message}\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+  const deps = buildDeps(config, db, log)
+  deps.dispatcher = startInProcessDispatcher(deps)
+  const app = createApp(deps)
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    printBanner({ config, port: info.port, wroteEnv, dbVersion: db.version })
+  })
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info('stopping', { signal })
+    server.close()
+    // Give back leases so another process can pick up immediately instead of waiting them out.
+    await deps.dispatcher.stop()
+    await deps.sender.close()
+    await db.close()
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+}
+
+// Run when executed directly (node dist/server/main.mjs or tsx server/main.ts), not when imported.
+const direct = process.argv[1] && /main\.(m?js|ts)$/.test(process.argv[1]) && !process.argv[1].includes('cli')
+if (direct) void main()
