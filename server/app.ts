@@ -10,6 +10,7 @@ import { healthRoutes, APP_VERSION } from './health/routes.js'
 import { webhookRoutes } from './webhooks/routes.js'
 import { eventRoutes } from './events/routes.js'
 import { deliveryRoutes } from './delivery/routes.js'
+import { deliveryLogRoutes } from './delivery/log/routes.js'
 import { dashboardRoutes } from './dashboard/static.js'
 
 export function createApp(deps: AppDeps) {
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', webhookRoutes())
   app.route('/', eventRoutes())
   app.route('/', deliveryRoutes())
+  app.route('/', deliveryLogRoutes())
   app.route('/', dashboardRoutes())
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
