@@ -94,3 +94,13 @@ describe('config refusals name the variable and the problem', () => {
     expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(['QSM_CONCURRENCY', 'QSM_MAX_ATTEMPTS'])
   })
 })
+
+describe('.env.example', () => {
+  it('documents every setting the server reads', async () => {
+    const { readFileSync } = await import('node:fs')
+    const { envSchema } = await import('../../../server/config/schema.js')
+    const example = readFileSync('.env.example', 'utf8')
+    const missing = Object.keys(envSchema.shape).filter((k) => k !== 'HOST' && !new RegExp(`^#? ?${k}=`, 'm').test(example))
+    expect(missing).toEqual([])
+  })
+})
