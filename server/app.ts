@@ -4,6 +4,7 @@ import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
 import { createOnError } from './http/on-error.js'
 import { ApiError } from './http/errors.js'
+import { WindowCounter, ipRateLimit } from './http/rate-limit.js'
 import { newRouter } from './http/openapi.js'
 import type { AppDeps } from './http/context.js'
 import { healthRoutes, APP_VERSION } from './health/routes.js'
@@ -15,8 +16,11 @@ import { dashboardRoutes } from './dashboard/static.js'
 
 export function createApp(deps: AppDeps) {
   const app = newRouter()
+  const userLimiter = new WindowCounter(deps.config.rateLimitPerUser)
+  const perIp = ipRateLimit(deps.config.rateLimitPerIp)
   app.use('*', async (c, next) => {
     c.set('deps', deps)
+    c.set('userLimiter', userLimiter)
     await next()
   })
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }))
@@ -31,6 +35,10 @@ export function createApp(deps: AppDeps) {
       maxAge: 600,
     }),
   )
+
+  // The signed bridge ingest is not counted per IP: the mail app sends from one address and its
+  // volume is the product working. Dashboard calls are, here and per user in requireUser.
+  app.use('/v1/*', async (c, next) => (c.req.path === '/v1/events' ? next() : perIp(c, next)))
 
   app.route('/', healthRoutes())
   app.route('/', webhookRoutes())

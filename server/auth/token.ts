@@ -26,10 +26,9 @@ export async function verifyToken(bridgeSecret: string, token: string, nowMs: nu
   if (header.alg !== 'HS256') return { ok: false, reason: `tokens signed with "${String(header.alg)}" are not accepted` }
   let payload: Record<string, unknown>
   try {
-    payload = (await verify(token, dashboardTokenKey(bridgeSecret), 'HS256')) as Record<string, unknown>
-  } catch (err) {
-    const name = (err as Error).name
-    if (name === 'JwtTokenExpired') return { ok: false, reason: 'the token has expired; open the dashboard again from QSM' }
+    // Expiry is checked below against the injected clock, not here against the wall clock.
+    payload = (await verify(token, dashboardTokenKey(bridgeSecret), { alg: 'HS256', exp: false, nbf: false, iat: false })) as Record<string, unknown>
+  } catch {
     return { ok: false, reason: 'the token signature is not valid' }
   }
   const now = Math.floor(nowMs / 1000)

@@ -74,6 +74,8 @@ export const envSchema = z.object({
   QSM_DISABLE_AFTER: duration(3_600_000, 30 * 86_400_000).default(3 * 86_400_000),
   QSM_MAX_ENDPOINTS_PER_USER: int(1, 1000).default(20),
   QSM_ALLOW_PRIVATE_TARGETS: boolText.default(false),
+  QSM_RATE_LIMIT_PER_USER: int(1, 1_000_000).default(300),
+  QSM_RATE_LIMIT_PER_IP: int(1, 1_000_000).default(600),
   QSM_DASHBOARD_ORIGIN: z.string().default(''),
   QSM_PUBLIC_URL: z.string().default(''),
   QSM_DASHBOARD_URL: z.string().default(''),
@@ -104,6 +106,9 @@ export interface Config {
   disableAfterMs: number
   maxEndpointsPerUser: number
   allowPrivateTargets: boolean
+  /** Dashboard API requests per minute per signed-in user, and per client address. */
+  rateLimitPerUser: number
+  rateLimitPerIp: number
   dashboardOrigin: string
   publicUrl: string
   dashboardUrl: string
@@ -132,6 +137,8 @@ export function toConfig(p: Parsed): Config {
     disableAfterMs: p.QSM_DISABLE_AFTER,
     maxEndpointsPerUser: p.QSM_MAX_ENDPOINTS_PER_USER,
     allowPrivateTargets: p.QSM_ALLOW_PRIVATE_TARGETS,
+    rateLimitPerUser: p.QSM_RATE_LIMIT_PER_USER,
+    rateLimitPerIp: p.QSM_RATE_LIMIT_PER_IP,
     dashboardOrigin: p.QSM_DASHBOARD_ORIGIN,
     publicUrl,
     dashboardUrl: (p.QSM_DASHBOARD_URL || `${publicUrl}/dashboard/`),

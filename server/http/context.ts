@@ -4,6 +4,7 @@ import type { Clock, Random } from '../clock.js'
 import type { Db } from '../db/connect.js'
 import type { Logger } from '../log.js'
 import type { Dispatcher, Sender } from '../delivery/types.js'
+import type { WindowCounter } from './rate-limit.js'
 
 export interface AppDeps {
   db: Db
@@ -21,5 +22,7 @@ export interface AppEnv {
   Variables: {
     deps: AppDeps
     userId: string
+    /** Per-user request counter, checked by requireUser once the user is known. */
+    userLimiter: WindowCounter
   }
 }

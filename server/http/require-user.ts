@@ -5,6 +5,8 @@ import { ApiError } from './errors.js'
 import type { AppEnv } from './context.js'
 
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  // Route modules may attach this to overlapping patterns; verify and count each request once.
+  if (c.get('userId')) return next()
   const header = c.req.header('authorization') ?? ''
   const match = /^Bearer\s+(\S+)$/i.exec(header)
   if (!match) throw new ApiError('unauthorized', 'Sign in first: send Authorization: Bearer <token>')
@@ -12,5 +14,10 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   const check = await verifyToken(config.bridgeSecret, match[1]!, clock.now())
   if (!check.ok) throw new ApiError('unauthorized', `Not signed in: ${check.reason}`)
   c.set('userId', check.userId)
+  const wait = c.get('userLimiter')?.hit(check.userId, clock.now()) ?? 0
+  if (wait > 0) {
+    const seconds = String(Math.max(1, Math.ceil(wait / 1000)))
+    throw new ApiError('rate_limited', `Too many requests for this account; try again in ${seconds} s`, undefined, { 'Retry-After': seconds })
+  }
   await next()
 })

@@ -34,7 +34,7 @@ const replay = createRoute({
 
 export function deliveryLogRoutes() {
   const app = newRouter()
-  app.use('/v1/deliveries', requireUser)
+  // Also matches /v1/deliveries itself.
   app.use('/v1/deliveries/*', requireUser)
 
   app.openapi(list, async (c) => {
