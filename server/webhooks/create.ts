@@ -1,0 +1,51 @@
+// POST /v1/webhooks: validate, enforce the per-user cap, mint or accept the secret, insert.
+import type { AppDeps } from '../http/context.js'
+import type { EndpointRow } from '../db/schema.js'
+import { ApiError } from '../http/errors.js'
+import { newId } from '../db/ids.js'
+import { encryptSecret, generateSecret } from '../crypto/secrets.js'
+import { checkEndpointUrl } from './url-rules.js'
+import { normalisePatterns } from './queries.js'
+import type { CreateEndpointInput } from './schemas.js'
+
+export async function createEndpoint(deps: AppDeps, userId: string, input: CreateEndpointInput): Promise<{ row: EndpointRow; secret: string }> {
+  const { config, db, clock } = deps
+  const url = await checkEndpointUrl(input.url, config.allowPrivateTargets)
+  const secret = input.secret ?? generateSecret()
+  const now = clock.now()
+  const row: EndpointRow = {
+    id: newId('wh', now),
+    user_id: userId,
+    url,
+    description: input.description ?? '',
+    event_types: normalisePatterns(input.event_types),
+    is_active: input.is_active === false ? 0 : 1,
+    disabled_reason: null,
+    disabled_at: null,
+    secret_enc: encryptSecret(secret, config.appKey),
+    secret_key_id: newId('key', now),
+    previous_secret_enc: null,
+    previous_key_id: null,
+    previous_expires_at: null,
+    failing_since: null,
+    created_at: now,
+    updated_at: now,
+  }
+
+  await db.db.transaction().execute(async (trx) => {
+    // On MySQL, lock the user's rows so two creates at once cannot both pass the cap (SQLite
+    // already runs one write transaction at a time and has no FOR UPDATE).
+    let existing = trx.selectFrom('endpoints').select('id').where('user_id', '=', userId)
+    if (db.caps.kind === 'mysql') existing = existing.forUpdate()
+    const count = (await existing.execute()).length
+    if (count >= config.maxEndpointsPerUser) {
+      throw new ApiError(
+        'limit_reached',
+        `You already have ${count} webhook endpoints, the most allowed per account (${config.maxEndpointsPerUser}); delete one before adding another`,
+        { limit: config.maxEndpointsPerUser },
+      )
+    }
+    await trx.insertInto('endpoints').values(row).execute()
+  })
+  return { row, secret }
+}

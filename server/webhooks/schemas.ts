@@ -1,0 +1,133 @@
+// Shapes of the endpoint API (docs/decisions/0001-api-shapes.md), shared by request validation,
+// responses and /openapi.json. Every message is written to follow "<field>: ", which
+// validationError() puts in front, so each 422 reads as a sentence about one field.
+import { z } from '@hono/zod-openapi'
+import { patternProblem } from '../events/types.js'
+import { validateSuppliedSecret } from '../crypto/secrets.js'
+
+export const MAX_URL_LENGTH = 2048
+export const MAX_DESCRIPTION_LENGTH = 500
+export const MAX_EVENT_PATTERNS = 50
+export const MAX_GRACE_SECONDS = 7 * 24 * 3600
+
+const required = (what: string) => (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`)
+
+const url = z
+  .string({ error: required('a string') })
+  .min(1, { error: 'is required' })
+  .max(MAX_URL_LENGTH, { error: `must be at most ${MAX_URL_LENGTH} characters` })
+  .openapi({ example: 'https://example.com/webhooks/qsm', description: 'https only (http only when the server allows private targets)' })
+
+const eventTypes = z
+  .array(
+    z.string({ error: 'must be a string' }).superRefine((pattern, ctx) => {
+      const problem = patternProblem(pattern)
+      if (problem) ctx.addIssue({ code: 'custom', message: problem })
+    }),
+    { error: required('a list of event types, e.g. ["email.*"]') },
+  )
+  .min(1, { error: 'must list at least one event type (use "*" for all of them)' })
+  .max(MAX_EVENT_PATTERNS, { error: `must list at most ${MAX_EVENT_PATTERNS} patterns` })
+  .openapi({ example: ['email.failed', 'overflow.*'], description: 'Exact types, "group.*" or "*"' })
+
+const description = z
+  .string({ error: 'must be a string' })
+  .max(MAX_DESCRIPTION_LENGTH, { error: `must be at most ${MAX_DESCRIPTION_LENGTH} characters` })
+
+const isActive = z.boolean({ error: 'must be true or false' })
+
+const secret = z
+  .string({ error: 'must be a string' })
+  .superRefine((value, ctx) => {
+    const problem = validateSuppliedSecret(value)
+    if (problem) ctx.addIssue({ code: 'custom', message: problem })
+  })
+  .openapi({ description: 'whsec_ + base64 of at least 32 random bytes; generated when left out' })
+
+/**
+ * An object that names unknown fields one by one ("is_activ: is not a field …") instead of
+ * ignoring them: a typo in PATCH would otherwise answer 200 and change nothing.
+ */
+function closedObject<S extends z.ZodRawShape>(shape: S) {
+  const known = Object.keys(shape)
+  return z.object(shape, { error: 'the request body must be a JSON object' }).passthrough().superRefine((value, ctx) => {
+    for (const key of Object.keys(value)) {
+      if (!known.includes(key)) ctx.addIssue({ code: 'custom', path: [key], message: `is not a field of this request (known fields: ${known.join(', ')})` })
+    }
+  })
+}
+
+export const CreateEndpointBody = closedObject({
+  url,
+  description: description.optional(),
+  event_types: eventTypes,
+  is_active: isActive.optional(),
+  secret: secret.optional(),
+}).openapi('CreateEndpointRequest')
+
+export const UpdateEndpointBody = closedObject({
+  url: url.optional(),
+  description: description.optional(),
+  event_types: eventTypes.optional(),
+  is_active: isActive.optional().openapi({ description: 'true also re-enables an endpoint the system disabled' }),
+  secret: secret.optional().openapi({ description: 'Replaces the secret; the old one keeps signing for the rotation grace' }),
+}).openapi('UpdateEndpointRequest')
+
+export const RotateSecretBody = closedObject({
+  grace_seconds: z
+    .number({ error: 'must be a whole number of seconds' })
+    .int({ error: 'must be a whole number of seconds' })
+    .min(0, { error: 'must be 0 or more' })
+    .max(MAX_GRACE_SECONDS, { error: `must be at most ${MAX_GRACE_SECONDS} (7 days)` })
+    .optional()
+    .openapi({ description: 'How long the old secret keeps signing; default QSM_ROTATION_GRACE (24 h)' }),
+}).openapi('RotateSecretRequest')
+
+export const EndpointStats = z
+  .object({
+    deliveries_24h: z.number().int(),
+    success_rate_24h: z.number().nullable().openapi({ description: 'succeeded / (succeeded + failed) over 24 h; null when none finished' }),
+    last_delivery_at: z.string().nullable(),
+    last_delivery_status: z.enum(['pending', 'succeeded', 'failed']).nullable(),
+  })
+  .openapi('EndpointStats')
+
+export const Endpoint = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    description: z.string(),
+    event_types: z.array(z.string()),
+    is_active: z.boolean(),
+    status: z.enum(['active', 'paused', 'disabled']).openapi({ description: 'paused: turned off by the user; disabled: turned off by the system' }),
+    disabled_reason: z.string().nullable(),
+    disabled_at: z.string().nullable(),
+    secret_key_id: z.string(),
+    previous_key_id: z.string().nullable(),
+    previous_key_expires_at: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    stats: EndpointStats,
+  })
+  .openapi('Endpoint')
+
+export const EndpointWithSecret = Endpoint.extend({ secret: z.string() }).openapi('EndpointWithSecret')
+
+export const EndpointPage = z.object({ data: z.array(Endpoint), next_cursor: z.string().nullable() }).openapi('EndpointPage')
+
+export const SecretReveal = z.object({ secret: z.string(), key_id: z.string() }).openapi('EndpointSecret')
+
+export const RotateResult = z
+  .object({ secret: z.string(), key_id: z.string(), previous_key_id: z.string().nullable(), previous_key_expires_at: z.string().nullable() })
+  .openapi('RotateSecretResult')
+
+export const IdParam = z.object({ id: z.string().min(1).max(40).openapi({ param: { name: 'id', in: 'path' } }) })
+
+export const ListQuery = z.object({
+  cursor: z.string().max(40).optional().openapi({ description: 'next_cursor from the previous page' }),
+  limit: z.coerce.number({ error: 'must be a number from 1 to 100' }).int().min(1).max(100).default(100),
+})
+
+export type CreateEndpointInput = z.infer<typeof CreateEndpointBody>
+export type UpdateEndpointInput = z.infer<typeof UpdateEndpointBody>
+export type EndpointApi = z.infer<typeof Endpoint>

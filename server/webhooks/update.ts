@@ -1,0 +1,36 @@
+// PATCH /v1/webhooks/:id: change any of url, description, event_types, is_active, secret.
+import type { AppDeps } from '../http/context.js'
+import type { EndpointRow, EndpointUpdate } from '../db/schema.js'
+import { notFound } from '../http/errors.js'
+import { checkEndpointUrl } from './url-rules.js'
+import { findEndpoint, normalisePatterns } from './queries.js'
+import { applySecretChange, secretChange } from './secret.js'
+import type { UpdateEndpointInput } from './schemas.js'
+
+export async function updateEndpoint(deps: AppDeps, userId: string, id: string, input: UpdateEndpointInput): Promise<EndpointRow> {
+  const { config, db, clock } = deps
+  const row = await findEndpoint(db.db, userId, id)
+  if (!row) throw notFound('Webhook endpoint')
+  const now = clock.now()
+
+  const changes: EndpointUpdate = {}
+  if (input.url !== undefined) changes.url = await checkEndpointUrl(input.url, config.allowPrivateTargets)
+  if (input.description !== undefined) changes.description = input.description
+  if (input.event_types !== undefined) changes.event_types = normalisePatterns(input.event_types)
+  if (input.is_active === false) changes.is_active = 0
+  if (input.is_active === true && Number(row.is_active) !== 1) {
+    // Turning it back on is the user saying "try again": forget why the system stopped it and
+    // restart the failure streak, or the next failure would disable it again at once.
+    Object.assign(changes, { is_active: 1, disabled_reason: null, disabled_at: null, failing_since: null })
+  }
+  // (A user pausing an endpoint the system already disabled keeps the reason on show.)
+
+  if (input.secret !== undefined) {
+    await applySecretChange(db.db, row, secretChange(row, input.secret, config.appKey, now, config.rotationGraceMs), now, changes)
+  } else if (Object.keys(changes).length > 0) {
+    await db.db.updateTable('endpoints').set({ ...changes, updated_at: now }).where('id', '=', id).where('user_id', '=', userId).execute()
+  }
+  const updated = await findEndpoint(db.db, userId, id)
+  if (!updated) throw notFound('Webhook endpoint')
+  return updated
+}
