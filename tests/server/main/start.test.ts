@@ -1,0 +1,94 @@
+// The first-run experience, as a new user meets it: the built server started with no .env.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createServer } from 'node:net'
+
+const ROOT = resolve(import.meta.dirname, '../../..')
+const MAIN = join(ROOT, 'dist/server/main.mjs')
+const CLI = join(ROOT, 'dist/server/cli.mjs')
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => res(port))
+    })
+  })
+}
+
+/** Environment without any QSM_* of the test runner, as on a new user's machine. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('QSM_') && k !== 'PORT') env[k] = v
+  return { ...env, ...extra }
+}
+
+describe('first start of the built server', () => {
+  let dir: string
+  let child: ChildProcess | undefined
+  let output = ''
+
+  beforeAll(() => {
+    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' })
+    expect(build.status, build.stderr).toBe(0)
+    dir = mkdtempSync(join(tmpdir(), 'qsm-start-'))
+  })
+  afterAll(() => {
+    child?.kill('SIGTERM')
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('writes .env, creates the SQLite database and answers /healthz within seconds', async () => {
+    const port = await freePort()
+    const started = Date.now()
+    child = spawn(process.execPath, [MAIN], { cwd: dir, env: cleanEnv({ PORT: String(port) }) })
+    child.stdout!.on('data', (d) => (output += d))
+    child.stderr!.on('data', (d) => (output += d))
+    let health: any = null
+    while (Date.now() - started < 10_000 && !health) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`)
+        health = await res.json()
+      } catch {
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    expect(health, output).toMatchObject({ status: 'ok', database: { kind: 'sqlite', reachable: true } })
+    expect(Date.now() - started).toBeLessThan(10_000)
+    const env = readFileSync(join(dir, '.env'), 'utf8')
+    expect(env).toMatch(/^QSM_APP_KEY=base64:[A-Za-z0-9+/=]{44}$/m)
+    expect(env).toMatch(/^QSM_CRON_TOKEN=\S{24,}$/m)
+    expect(existsSync(join(dir, 'data/qsm-webhooks.db'))).toBe(true)
+    expect(output).toContain('QSM Webhooks is running')
+    expect(output).toContain(`http://localhost:${port}/dashboard/`)
+    expect(output).toContain('First start: wrote .env')
+    // The banner points at the cron token without printing it.
+    const token = /^QSM_CRON_TOKEN=(\S+)$/m.exec(env)![1]!
+    expect(output).not.toContain(token)
+  })
+
+  it('prints a sign-in link the server accepts', async () => {
+    const res = spawnSync(process.execPath, [CLI, 'token', 'user-42'], { cwd: dir, env: cleanEnv(), encoding: 'utf8' })
+    expect(res.status).toBe(0)
+    const token = /#token=(\S+)/.exec(res.stdout)![1]!
+    const port = /localhost:(\d+)\/dashboard/.exec(output)![1]
+    const api = await fetch(`http://127.0.0.1:${port}/v1/deliveries`, { headers: { authorization: `Bearer ${token}` } })
+    expect(api.status).toBe(200)
+  })
+
+  it('refuses to start with a bad setting and names it', () => {
+    const res = spawnSync(process.execPath, [MAIN], { cwd: dir, env: cleanEnv({ QSM_RETRY_SCHEDULE: '5m,banana' }), encoding: 'utf8', timeout: 10_000 })
+    expect(res.status).toBe(1)
+    expect(res.stderr).toContain('QSM_RETRY_SCHEDULE "banana" is not a duration')
+  })
+
+  it('refuses a MySQL server it cannot reach with a clear message', () => {
+    const res = spawnSync(process.execPath, [MAIN], { cwd: dir, env: cleanEnv({ QSM_DATABASE_URL: 'mysql://qsm:secretpw@127.0.0.1:1/qsm' }), encoding: 'utf8', timeout: 15_000 })
+    expect(res.status).toBe(1)
+    expect(res.stderr).toMatch(/Cannot start: Could not connect to MySQL at mysql:\/\/qsm:\*\*\*@127.0.0.1:1\/qsm/)
+    expect(res.stderr).not.toContain('secretpw')
+  })
+})
