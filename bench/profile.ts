@@ -1,0 +1,56 @@
+// How long and how big each part of a run is. Full: the figures we publish (about 8 minutes).
+// Quick: a CI smoke test of the whole pipeline in about a minute and a half, no thresholds.
+export interface Profile {
+  name: 'full' | 'quick'
+  warmupMs: number
+  closedMs: number
+  closedConnections: number
+  openMs: number
+  openRate: number
+  lowRate: number
+  lowMs: number
+  rawDbMs: number
+  claimBacklog: number
+  sendMs: number
+  drainDeliveries: number
+  tickDeliveries: number
+  /** Longest wait for a backlog to drain after load stops, before the ledger is read. */
+  settleMs: number
+  bullmq: boolean
+}
+
+export const FULL: Profile = {
+  name: 'full',
+  warmupMs: 2000,
+  closedMs: 10_000,
+  closedConnections: 64,
+  openMs: 12_000,
+  openRate: 1000,
+  lowRate: 300,
+  lowMs: 10_000,
+  rawDbMs: 3000,
+  claimBacklog: 30_000,
+  sendMs: 6000,
+  drainDeliveries: 30_000,
+  tickDeliveries: 100_000,
+  settleMs: 60_000,
+  bullmq: true,
+}
+
+export const QUICK: Profile = {
+  name: 'quick',
+  warmupMs: 500,
+  closedMs: 2000,
+  closedConnections: 64,
+  openMs: 2500,
+  openRate: 1000,
+  lowRate: 300,
+  lowMs: 2000,
+  rawDbMs: 700,
+  claimBacklog: 3000,
+  sendMs: 1500,
+  drainDeliveries: 3000,
+  tickDeliveries: 3000,
+  settleMs: 15_000,
+  bullmq: true,
+}

@@ -1,0 +1,100 @@
+// Renders a BenchResult as the markdown table people read: the machine, targets against figures and
+// baselines, the baselines themselves, BullMQ side by side, footprint, and every ledger.
+import type { BenchResult } from './types.js'
+import { targetRows } from './targets.js'
+import type { Phase } from '../scenarios/service.js'
+import type { Summary } from '../lib/stats.js'
+
+const table = (head: string[], rows: (string | number)[][]) =>
+  [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+const lat = (s: Summary | null | undefined) => (s ? `${s.p50} / ${s.p99}` : '—')
+const n = (v: number | undefined) => (v === undefined ? '—' : v.toLocaleString('en-US'))
+const ledger = (ph: { ledger: Phase['ledger'] } | undefined) =>
+  ph ? `${ph.ledger.balanced ? 'ok' : '**VOID**'} (${n(ph.ledger.accepted)}×${ph.ledger.endpoints} = ${n(ph.ledger.delivered)} + ${n(ph.ledger.pending)} + ${n(ph.ledger.failed)}${ph.ledger.duplicates ? `; ${ph.ledger.duplicates} dup` : ''})` : '—'
+
+export function renderMarkdown(r: BenchResult): string {
+  const m = r.machine
+  const out: string[] = []
+  out.push(`# QSM Webhooks benchmark — ${r.startedAt.slice(0, 10)} (${r.profile})`, '')
+  out.push(`Command: \`${r.command}\`. Started ${r.startedAt}, finished ${r.finishedAt}. Load average at start: ${m.loadAvgAtStart.join(', ')}.`)
+  out.push('Everything (generator, service, databases, Redis, receiver) shares the same cores, loopback only; figures taken while other work may have been running on the machine, so treat single numbers as ±20 % and read the ratios.', '')
+  out.push('## Machine', '')
+  out.push(table(['item', 'value'], [
+    ['cores / CPU', `${m.cores} × ${m.cpuModel}`], ['memory', `${m.memoryGiB} GiB`], ['OS / kernel', `${m.os} / ${m.kernel}`],
+    ['Node / undici', `${m.node} / ${m.undici}`], ['SQLite', m.sqlite], ['MariaDB', m.mariadb ?? 'not available'], ['Redis', m.redis ?? 'not available'],
+    ['fsync rate (4 KiB O_DSYNC writes)', `${n(m.fsyncPerSec)}/s (${m.fsyncMs} ms each)`], ['service build', r.serviceBuild],
+    ['service env', Object.entries(r.serviceEnv).map(([k, v]) => `${k}=${v}`).join(' ')],
+  ]), '')
+  out.push('## Targets', '', 'Ratio = MariaDB figure ÷ same-run baseline (SQLite for nothing). Status is judged on MariaDB.', '')
+  out.push(table(['metric', 'target', 'SQLite', 'MariaDB', 'baseline', 'ratio', 'status'], targetRows(r).map((t) => [t.metric, t.target, t.sqlite, t.mysql, t.baseline, t.ratio, t.status === 'missed' ? '**missed**' : t.status])), '')
+  out.push('## Baselines (same run)', '')
+  const b = r.baselines
+  const bRows: (string | number)[][] = []
+  if (b.http) {
+    bRows.push(['B-http: Hono POST, no DB, closed loop c=64', `${n(b.http.closed.rate)} req/s`, lat(b.http.closed.latency)])
+    bRows.push(['B-http: open loop 1,000/s, latency from t0', '—', lat(b.http.open.latency)])
+  }
+  for (const [d, raw] of Object.entries(b.db)) {
+    if (!raw) continue
+    bRows.push([`B-db ${d}: txn event + 3 deliveries (${raw.txn1.conns} conn)`, `${n(raw.txn1.rate)} events/s`, lat(raw.txn1.txnLatency)])
+    bRows.push([`B-db ${d}: 100 events + 300 deliveries per txn (${raw.multi100.conns} conn)`, `${n(raw.multi100.rate)} events/s`, lat(raw.multi100.txnLatency)])
+    bRows.push([`B-db ${d}: claim LIMIT ${raw.claim.limit} + ack, ${raw.claim.claimers} claimer(s)`, `${n(raw.claim.rate)} deliveries/s`, '—'])
+  }
+  if (b.send) bRows.push([`B-send: undici Pool.request, signed 1 KB, ${b.send.inFlight} in flight`, `${n(b.send.rate)} req/s`, lat(b.send.latency)])
+  out.push(table(['baseline', 'rate', 'p50 / p99 ms'], bRows), '')
+  out.push(...sideBySide(r), ...footprint(r), ...ledgers(r))
+  if (r.errors.length) out.push('## Errors', '', ...r.errors.map((e) => `- ${e.replace(/\n/g, ' ').slice(0, 400)}`), '')
+  out.push('Findings and recommended server changes: see bench/README.md.', '')
+  return out.join('\n')
+}
+
+function sideBySide(r: BenchResult): string[] {
+  const cols = [
+    ...(['sqlite', 'mysql'] as const).filter((d) => r.service[d]).map((d) => ({ name: `QSM on ${d === 'mysql' ? 'MariaDB' : 'SQLite'}`, s: r.service[d]! as { ingestClosed?: Phase; open: Record<string, Phase>; drain?: { rate: number } } })),
+    ...r.bullmq.map((b) => ({ name: `BullMQ, ${b.redis}`, s: b })),
+  ]
+  if (!cols.length) return []
+  const row = (label: string, f: (s: (typeof cols)[number]['s']) => string) => [label, ...cols.map((c) => f(c.s))]
+  return [
+    '## Side by side: the same job (signed POST to 3 endpoints, retries 1s,2s,4s,8s, 64 in flight)', '',
+    table(['metric', ...cols.map((c) => c.name)], [
+      row('ingest, closed loop c=64 (events/s)', (s) => n(s.ingestClosed?.load?.rate)),
+      row('ingest p50 / p99 @ 1,000 ev/s (ms)', (s) => lat(s.open['1000']?.load?.latency)),
+      row('event→delivered p50 / p99 @ 1,000 ev/s (ms)', (s) => lat(s.open['1000']?.e2e?.latency)),
+      row('event→delivered p50 / p99 @ 300 ev/s (ms)', (s) => lat(s.open['300']?.e2e?.latency)),
+      row('drain of the backlog (deliveries/s)', (s) => n(s.drain?.rate)),
+      row('ledger (closed / 1,000 / 300)', (s) => [s.ingestClosed, s.open['1000'], s.open['300']].map((p) => (p ? (p.ledger.balanced ? 'ok' : 'VOID') : '—')).join(' / ')),
+    ]),
+    '', ...r.bullmq.map((b) => `BullMQ sender: ${b.sender ?? '—'}.`), '',
+  ]
+}
+
+function footprint(r: BenchResult): string[] {
+  const rows: (string | number)[][] = []
+  for (const d of ['sqlite', 'mysql'] as const) {
+    const s = r.service[d]
+    if (!s) continue
+    const peak = (k: string, phs: (Phase | undefined)[]) => Math.max(0, ...phs.map((p) => p?.usage[k]?.rssMaxMB ?? 0))
+    rows.push([`QSM web (${d})`, s.idle?.rssMB ?? '—', peak('service', [s.ingestClosed, ...Object.values(s.open)]), s.tick?.usage.service?.rssMaxMB ?? '—'])
+    rows.push([`QSM worker (${d})`, '—', s.drain?.usage.worker?.rssMaxMB ?? '—', '—'])
+  }
+  for (const b of r.bullmq) {
+    const phs = [b.ingestClosed, ...Object.values(b.open)]
+    rows.push([`BullMQ web+worker (${b.redis})`, b.idle?.rssMB ?? '—', Math.max(0, ...phs.map((p) => p?.usage.service?.rssMaxMB ?? 0)), '—'])
+    rows.push([`redis-server (${b.redis})`, '—', Math.max(0, ...phs.map((p) => p?.usage.broker?.rssMaxMB ?? 0)), '—'])
+  }
+  if (r.mariadbRss) rows.push(['mariadbd (shared server, 128 MB buffer pool)', r.mariadbRss.rssMB, '—', '—'])
+  return ['## Footprint (VmRSS, MB)', '', table(['process', 'idle', 'loaded peak (ingest/e2e/drain)', 'during /tick'], rows), '']
+}
+
+function ledgers(r: BenchResult): string[] {
+  const rows: string[][] = []
+  for (const d of ['sqlite', 'mysql'] as const) {
+    const s = r.service[d]
+    if (!s) continue
+    rows.push([d, 'ingest closed', ledger(s.ingestClosed)], ...Object.entries(s.open).map(([k, p]) => [d, `open ${k}/s`, ledger(p)]))
+    rows.push([d, 'drain (worker)', ledger(s.drain)], [d, '/tick', ledger(s.tick)])
+  }
+  for (const b of r.bullmq) rows.push([`BullMQ ${b.redis}`, 'closed / 1000 / 300 / drain', [b.ingestClosed, b.open['1000'], b.open['300'], b.drain].map((p) => ledger(p)).join('; ')])
+  return ['## Ledgers (accepted × endpoints = delivered + pending + failed)', '', table(['system', 'phase', 'ledger'], rows), '']
+}

@@ -1,0 +1,112 @@
+// Delivery throughput without ingest: a pre-seeded backlog drained by the `worker` command, and by
+// one /tick with the default 20 s budget. The drain rate is deliveries over first-to-last arrival at
+// the receiver (the worker's boot is reported apart); the tick figure is what one tick delivered.
+import { request } from 'undici'
+import type { BenchDb } from '../lib/database.js'
+import type { RawSql } from '../lib/raw-sql.js'
+import { seedBacklog } from '../lib/seed.js'
+import { startCli, startWeb, TEST_SECRETS, type Service } from '../lib/service.js'
+import type { Receiver } from '../lib/receiver-client.js'
+import { sampleUsage, type Usage } from '../lib/rss.js'
+import { closeLedger, emptyTables, waitDrained } from '../lib/phase.js'
+import type { Ledger } from '../lib/ledger.js'
+import type { Entry } from '../lib/build.js'
+import { nowMs } from '../lib/stats.js'
+import type { Profile } from '../profile.js'
+
+export interface DrainResult {
+  seeded: number
+  delivered: number
+  /** Deliveries/s between the first and the last arrival. */
+  rate: number
+  /** From spawning the worker to the last arrival, boot included. */
+  wallMs: number
+  ledger: Ledger
+  usage: Record<string, Usage>
+}
+
+export interface TickResult {
+  seeded: number
+  /** Distinct deliveries that reached the receiver while the tick ran. */
+  delivered: number
+  elapsedMs: number
+  rate: number
+  via: string
+  summary: unknown
+  ledger: Ledger
+  usage: Record<string, Usage>
+}
+
+async function seed(sql: RawSql, n: number, endpointIds: string[], receiver: Receiver): Promise<number> {
+  await emptyTables(sql)
+  const seeded = await seedBacklog(sql, n, endpointIds)
+  await receiver.reset()
+  return seeded
+}
+
+export async function drainRuns(p: Profile, db: BenchDb, sql: RawSql, entry: Entry, receiver: Receiver, endpointIds: string[], dbPid: number | null, log: (s: string) => void) {
+  const errors: string[] = []
+  let drain: DrainResult | undefined
+  let tick: TickResult | undefined
+  const extraPids: Record<string, number> = dbPid ? { database: dbPid } : {}
+  try {
+    const seeded = await seed(sql, p.drainDeliveries, endpointIds, receiver)
+    const t0 = nowMs()
+    const worker = startCli(entry, 'worker', db.url)
+    const sampler = sampleUsage({ worker: worker.pid, ...extraPids })
+    const got = await receiver.waitFor(seeded, p.settleMs)
+    await waitDrained(sql, 5000)
+    const usage = sampler.stop()
+    await worker.stop('SIGTERM', 15_000)
+    const span = got.lastAt - got.firstAt
+    drain = {
+      seeded,
+      delivered: got.unique,
+      rate: span > 0 ? Math.round((got.unique / span) * 1000) : 0,
+      wallMs: Math.round(got.lastAt - t0),
+      ledger: await closeLedger(sql, seeded / endpointIds.length, endpointIds.length, got),
+      usage,
+    }
+    log(`  drain ${seeded} (worker): ${drain.rate}/s, ${drain.delivered} delivered, wall ${drain.wallMs} ms`)
+  } catch (err) {
+    errors.push(`drain: ${(err as Error).message}`)
+  }
+  let web: Service | undefined
+  try {
+    const seeded = await seed(sql, p.tickDeliveries, endpointIds, receiver)
+    // /tick runs inside the web process, as host cron would call it.
+    web = await startWeb(entry, db.url)
+    await receiver.reset()
+    const sampler = sampleUsage({ service: web.child.pid, ...extraPids })
+    const t0 = nowMs()
+    const res = await request(`${web.base}/tick`, { method: 'POST', headers: { authorization: `Bearer ${TEST_SECRETS.QSM_CRON_TOKEN}` }, headersTimeout: 120_000, bodyTimeout: 120_000 })
+    const text = await res.body.text()
+    const elapsedMs = Math.round(nowMs() - t0)
+    const got = await receiver.stats()
+    const usage = sampler.stop()
+    let summary: unknown = text.slice(0, 500)
+    try {
+      summary = JSON.parse(text)
+    } catch {
+      // keep the text
+    }
+    await web.stop()
+    web = undefined
+    tick = {
+      seeded,
+      delivered: got.unique,
+      elapsedMs,
+      rate: Math.round((got.unique / elapsedMs) * 1000),
+      via: `POST /tick (HTTP ${res.statusCode}) on the web process`,
+      summary,
+      ledger: await closeLedger(sql, seeded / endpointIds.length, endpointIds.length, got),
+      usage,
+    }
+    log(`  tick: ${tick.delivered} of ${seeded} in ${elapsedMs} ms (HTTP ${res.statusCode})`)
+  } catch (err) {
+    errors.push(`tick: ${(err as Error).message}`)
+  } finally {
+    await web?.stop()
+  }
+  return { drain, tick, errors }
+}
