@@ -17,6 +17,10 @@ export interface Profile {
   /** Longest wait for a backlog to drain after load stops, before the ledger is read. */
   settleMs: number
   bullmq: boolean
+  /** The durable-Redis BullMQ run (AOF, fsync always); skipped in quick mode to stay under 90 s. */
+  bullmqDurable: boolean
+  /** How long a freshly started process sits idle before its idle RSS is read. */
+  idleWaitMs: number
 }
 
 export const FULL: Profile = {
@@ -35,6 +39,8 @@ export const FULL: Profile = {
   tickDeliveries: 100_000,
   settleMs: 60_000,
   bullmq: true,
+  bullmqDurable: true,
+  idleWaitMs: 3000,
 }
 
 export const QUICK: Profile = {
@@ -53,4 +59,6 @@ export const QUICK: Profile = {
   tickDeliveries: 3000,
   settleMs: 15_000,
   bullmq: true,
+  bullmqDurable: false,
+  idleWaitMs: 1500,
 }

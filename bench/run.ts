@@ -93,8 +93,8 @@ try {
         const r = await guard('BullMQ shared', () => bullmqRuns(p, receiver, 6379, pidOf('redis-server'), `Redis :6379, ${shared}`, log))
         if (r) result.bullmq.push(r)
       }
-      step('BullMQ on a durable Redis (appendonly yes, appendfsync always)')
-      const durable = await guard('durable redis', async () => startDurableRedis(await freePort()))
+      if (p.bullmqDurable) step('BullMQ on a durable Redis (appendonly yes, appendfsync always)')
+      const durable = p.bullmqDurable ? await guard('durable redis', async () => startDurableRedis(await freePort())) : undefined
       if (durable) {
         const r = await guard('BullMQ durable', () => bullmqRuns(p, receiver, durable.port, durable.pid, 'Redis AOF appendfsync always', log))
         if (r) result.bullmq.push(r)

@@ -14,6 +14,9 @@ import { sleep } from './stats.js'
 
 export { TEST_SECRETS }
 
+/** BENCH_CPU_PROF=<dir> runs the service processes under `node --cpu-prof` (evidence for Findings). */
+const profArgs = (): string[] => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])
+
 /** The environment every service run uses (reported with the results). */
 export function serviceEnv(databaseUrl: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -57,7 +60,7 @@ export interface Service {
  * stray .env is read or written. */
 export async function startWeb(entry: Entry, databaseUrl: string, extra: Record<string, string> = {}): Promise<Service> {
   const port = await freePort()
-  const child = spawnNode(entry.web, { env: serviceEnv(databaseUrl, port, extra), cwd: mkdtempSync(join(tmpdir(), 'qsm-svc-')) })
+  const child = spawnNode([...profArgs(), ...entry.web], { env: serviceEnv(databaseUrl, port, extra), cwd: mkdtempSync(join(tmpdir(), 'qsm-svc-')) })
   const base = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   for (;;) {
@@ -76,7 +79,7 @@ export async function startWeb(entry: Entry, databaseUrl: string, extra: Record<
 
 /** Starts a CLI command (`worker`, `tick`) against the same database. */
 export function startCli(entry: Entry, command: string, databaseUrl: string, extra: Record<string, string> = {}): Child {
-  return spawnNode([...entry.cli, command], { env: serviceEnv(databaseUrl, 0, extra), cwd: mkdtempSync(join(tmpdir(), 'qsm-cli-')) })
+  return spawnNode([...profArgs(), ...entry.cli, command], { env: serviceEnv(databaseUrl, 0, extra), cwd: mkdtempSync(join(tmpdir(), 'qsm-cli-')) })
 }
 
 export async function api(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {

@@ -57,7 +57,7 @@ export async function bullmqRuns(p: Profile, receiver: Receiver, redisPort: numb
     svc = spawnTs('bench/procs/bullmq-service.ts', { ...base, role: 'web+worker' })
     const ready = await svc.next((m) => (m.ready ? (m as { port: number; sender: string }) : undefined), 30_000)
     out.sender = ready.sender
-    await sleep(3000)
+    await sleep(p.idleWaitMs)
     out.idle = readMem(svc.pid)
     const url = `http://127.0.0.1:${ready.port}/v1/events`
     const specs = [

@@ -11,7 +11,8 @@ import { sampleUsage, type Usage } from '../lib/rss.js'
 import { closeLedger, emptyTables, waitDrained } from '../lib/phase.js'
 import type { Ledger } from '../lib/ledger.js'
 import type { Entry } from '../lib/build.js'
-import { nowMs } from '../lib/stats.js'
+import { nowMs, sleep } from '../lib/stats.js'
+import { perDelivery, statusCounters } from '../lib/query-count.js'
 import type { Profile } from '../profile.js'
 
 export interface DrainResult {
@@ -23,6 +24,8 @@ export interface DrainResult {
   wallMs: number
   ledger: Ledger
   usage: Record<string, Usage>
+  /** MariaDB statements per delivery during the drain (global counters). */
+  queriesPerDelivery?: Record<string, number>
 }
 
 export interface TickResult {
@@ -51,19 +54,26 @@ export async function drainRuns(p: Profile, db: BenchDb, sql: RawSql, entry: Ent
   const extraPids: Record<string, number> = dbPid ? { database: dbPid } : {}
   try {
     const seeded = await seed(sql, p.drainDeliveries, endpointIds, receiver)
+    const before = await statusCounters(sql)
     const t0 = nowMs()
     const worker = startCli(entry, 'worker', db.url)
     const sampler = sampleUsage({ worker: worker.pid, ...extraPids })
-    const got = await receiver.waitFor(seeded, p.settleMs)
+    // Stop waiting early if the worker dies: its stderr then says why.
+    const died = worker.next(() => undefined, p.settleMs).catch((err: Error) => err)
+    const got = await Promise.race([receiver.waitFor(seeded, p.settleMs), died.then(() => receiver.stats())])
     await waitDrained(sql, 5000)
+    await sleep(200)
+    const after = await statusCounters(sql)
     const usage = sampler.stop()
+    if (worker.proc.exitCode !== null) errors.push(`worker exited with ${worker.proc.exitCode}: ${worker.stderr().slice(-500)}`)
     await worker.stop('SIGTERM', 15_000)
     const span = got.lastAt - got.firstAt
     drain = {
+      queriesPerDelivery: perDelivery(before, after, got.unique),
       seeded,
       delivered: got.unique,
       rate: span > 0 ? Math.round((got.unique / span) * 1000) : 0,
-      wallMs: Math.round(got.lastAt - t0),
+      wallMs: got.lastAt ? Math.round(got.lastAt - t0) : 0,
       ledger: await closeLedger(sql, seeded / endpointIds.length, endpointIds.length, got),
       usage,
     }

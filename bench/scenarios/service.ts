@@ -75,7 +75,7 @@ export async function serviceRuns(p: Profile, dialect: Dialect, entry: Entry, re
     web = await startWeb(entry, db.url)
     const endpointIds = await createEndpoints(web.base, receiver.port, ENDPOINTS)
     // Idle: booted, migrated, pool open, endpoints created, nothing to do for a few seconds.
-    await sleep(3000)
+    await sleep(p.idleWaitMs)
     out.idle = readMem(web.child.pid)
     log(`  idle RSS ${out.idle?.rssMB} MB`)
     try {
