@@ -1,0 +1,91 @@
+// Stores validated events and fans them out to deliveries in one transaction. Kept apart from the
+// HTTP route so a group-commit batcher (bench/) can call it with many requests' events at once.
+// Idempotent on event id: a known id is answered with its original delivery count, never stored twice.
+import type { Kysely } from 'kysely'
+import type { Db } from '../db/connect.js'
+import type { Database } from '../db/schema.js'
+import { enqueueDeliveries } from '../delivery/enqueue.js'
+import type { IncomingEvent } from './parse-body.js'
+
+export interface IngestResult {
+  id: string
+  /** Deliveries created for this event (for a duplicate: the ones its first ingest created). */
+  deliveries: number
+  duplicate: boolean
+}
+
+const IDS_PER_QUERY = 500
+const EVENTS_PER_INSERT = 200
+// Two requests racing with one id: the loser's insert hits the primary key, its transaction rolls
+// back, and the retry finds the winner's row and answers as a duplicate.
+const ATTEMPTS = 3
+
+/** Call dispatcher.wake() after this resolves (it has committed) when any deliveries were made. */
+export async function ingestEvents(deps: { db: Db }, events: readonly IncomingEvent[], now: number): Promise<IngestResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.db.db.transaction().execute((trx) => ingestOnce(trx, events, now))
+    } catch (err) {
+      if (attempt >= ATTEMPTS || !isUniqueViolation(err)) throw err
+    }
+  }
+}
+
+async function ingestOnce(trx: Kysely<Database>, events: readonly IncomingEvent[], now: number): Promise<IngestResult[]> {
+  // An id repeated inside one request counts once: the first copy is stored, later ones are duplicates.
+  const firstById = new Map<string, IncomingEvent>()
+  for (const e of events) if (!firstById.has(e.event.id)) firstById.set(e.event.id, e)
+  const ids = [...firstById.keys()]
+
+  const known = new Set<string>()
+  for (const part of chunks(ids, IDS_PER_QUERY)) {
+    const rows = await trx.selectFrom('events').select('id').where('id', 'in', part).execute()
+    for (const row of rows) known.add(row.id)
+  }
+
+  const fresh = [...firstById.values()].filter((e) => !known.has(e.event.id))
+  for (const part of chunks(fresh, EVENTS_PER_INSERT)) {
+    await trx
+      .insertInto('events')
+      .values(part.map(({ event, payload }) => ({
+        id: event.id, user_id: event.user_id, type: event.type, schema_version: event.schema_version,
+        occurred_at: Date.parse(event.occurred_at), payload, received_at: now,
+      })))
+      .execute()
+  }
+  const counts = await enqueueDeliveries(trx, fresh.map(({ event }) => ({ id: event.id, user_id: event.user_id, type: event.type })), now)
+  for (const [id, n] of await deliveryCounts(trx, [...known])) counts.set(id, n)
+
+  const seen = new Set<string>()
+  return events.map(({ event: { id } }) => {
+    const duplicate = known.has(id) || seen.has(id)
+    seen.add(id)
+    return { id, deliveries: counts.get(id) ?? 0, duplicate }
+  })
+}
+
+async function deliveryCounts(trx: Kysely<Database>, eventIds: string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>()
+  for (const part of chunks(eventIds, IDS_PER_QUERY)) {
+    const rows = await trx
+      .selectFrom('deliveries')
+      .select(['event_id', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('event_id', 'in', part)
+      .groupBy('event_id')
+      .execute()
+    for (const row of rows) counts.set(row.event_id, Number(row.n))
+  }
+  return counts
+}
+
+/** Duplicate key on MySQL/MariaDB (1062) or a PRIMARY KEY/UNIQUE constraint on SQLite. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown } | null
+  return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE'
+}
+
+function chunks<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size))
+  return out
+}
