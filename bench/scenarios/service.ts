@@ -15,6 +15,7 @@ import type { Entry } from '../lib/build.js'
 import { sleep } from '../lib/stats.js'
 import type { Profile } from '../profile.js'
 import { drainRuns, type DrainResult, type TickResult } from './drain.js'
+import { groupCommitRun } from './group-commit.js'
 
 export interface Phase {
   load?: LoadResult
@@ -32,6 +33,8 @@ export interface ServiceResult {
   open: Record<string, Phase>
   drain?: DrainResult
   tick?: TickResult
+  /** Prototype: the same ingest code with requests sharing transactions (not the service). */
+  groupCommit?: Phase
   errors: string[]
 }
 
@@ -95,6 +98,12 @@ export async function serviceRuns(p: Profile, dialect: Dialect, entry: Entry, re
     }
     await web.stop()
     web = undefined
+    try {
+      out.groupCommit = await groupCommitRun(p, db, sql, ENDPOINTS)
+      log(`  prototype group-commit ingest: ${out.groupCommit.load?.rate} ev/s, p50/p99 ${out.groupCommit.load?.latency?.p50}/${out.groupCommit.load?.latency?.p99} ms`)
+    } catch (err) {
+      out.errors.push(`group commit prototype: ${(err as Error).message}`)
+    }
     const d = await drainRuns(p, db, sql, entry, receiver, endpointIds, dbPid, log)
     out.drain = d.drain
     out.tick = d.tick

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 
 interface Node {
   id: number
+  children?: number[]
   callFrame: { functionName: string; url: string; lineNumber: number }
 }
 const prof = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] }
@@ -48,6 +49,20 @@ for (const [id, us] of self) {
   const p = mod.includes('node_modules/') ? mod.split('node_modules/')[1]!.split('/')[0]! : mod.startsWith('node:') ? 'node core' : mod.startsWith('server/') ? mod.split('/').slice(0, 2).join('/') : mod ? mod : cf.functionName || '(native)'
   pkg.set(p, (pkg.get(p) ?? 0) + us)
 }
+// Inclusive time of our own functions (server/…): the whole cost of a request path, callees included.
+const parent = new Map<number, number>()
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+const incl = new Map<string, number>()
+prof.samples.forEach((id, i) => {
+  const names = new Set<string>()
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const cf = byId.get(cur)!.callFrame
+    const mod = moduleOf(cf.url, cf.lineNumber)
+    if (mod.startsWith('server/')) names.add(`${cf.functionName || '(anonymous)'}  ${mod}`)
+  }
+  for (const n of names) incl.set(n, (incl.get(n) ?? 0) + (prof.timeDeltas[i] ?? 0))
+})
+
 const show = (m: Map<string, number>, k: number) =>
   [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, us]) => `${((us / total) * 100).toFixed(1).padStart(5)} %  ${name}`).join('\n')
-process.stdout.write(`total sampled ${(total / 1e6).toFixed(2)} s\n\nby package:\n${show(pkg, 12)}\n\nby function (self):\n${show(fn, top)}\n`)
+process.stdout.write(`total sampled ${(total / 1e6).toFixed(2)} s\n\nby package:\n${show(pkg, 12)}\n\nby function (self):\n${show(fn, top)}\n\nour functions (inclusive):\n${show(incl, top)}\n`)
