@@ -15,11 +15,19 @@ export async function pendingCount(sql: RawSql): Promise<number> {
   return Number((await sql.query(`SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'`))[0]?.n ?? 0)
 }
 
-/** Waits until nothing is pending (or the bound passes); returns ms waited. */
-export async function waitDrained(sql: RawSql, timeoutMs: number): Promise<number> {
+/** Waits until nothing is pending, the bound passes, or nothing was delivered for `stallMs` (no
+ * delivery loop running, or a stuck one: waiting longer would only stretch the run). */
+export async function waitDrained(sql: RawSql, timeoutMs: number, stallMs = 5000): Promise<number> {
   const t0 = Date.now()
+  let last = Infinity
+  let lastChange = Date.now()
   while (Date.now() - t0 < timeoutMs) {
-    if ((await pendingCount(sql)) === 0) break
+    const n = await pendingCount(sql)
+    if (n === 0) break
+    if (n < last) {
+      last = n
+      lastChange = Date.now()
+    } else if (Date.now() - lastChange > stallMs) break
     await sleep(200)
   }
   return Date.now() - t0

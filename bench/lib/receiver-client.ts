@@ -34,10 +34,21 @@ export class Receiver {
   stats = () => this.control('/__stats')
   dump = (file: string) => this.control(`/__dump?file=${encodeURIComponent(file)}`)
 
-  /** Waits until `n` distinct deliveries arrived (or the timeout); returns the last stats. */
-  async waitFor(n: number, timeoutMs: number): Promise<ReceiverStats> {
+  /** Waits until `n` distinct deliveries arrived, the timeout passes, or nothing new arrived for
+   * `stallMs`; returns the last stats. */
+  async waitFor(n: number, timeoutMs: number, stallMs = 10_000): Promise<ReceiverStats> {
     let last = await this.stats()
-    await waitUntil(async () => (last = await this.stats()).unique >= n, timeoutMs, 200)
+    let seen = last.count
+    let changed = Date.now()
+    await waitUntil(
+      async () => {
+        last = await this.stats()
+        if (last.count !== seen) [seen, changed] = [last.count, Date.now()]
+        return last.unique >= n || Date.now() - changed > stallMs
+      },
+      timeoutMs,
+      200,
+    )
     return last
   }
 
