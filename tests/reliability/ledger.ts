@@ -1,0 +1,213 @@
+// The ledger: what the server accepted against what the receivers got.
+//
+// Every fault test ends with checkLedger(). It takes the events the server acknowledged (202/200),
+// the endpoints that existed, and what a loopback receiver recorded, and reports:
+//   missing       (event, endpoint) pairs that should have been delivered (2xx) and never were
+//   unexpected    deliveries to an endpoint whose filter does not match, or of an event never accepted
+//   duplicates    a pair answered 2xx more than once (allowed only when the test crashed something)
+//   keyMismatch   a pair whose attempts did not all carry the same webhook-id / X-QSM-Event-Id
+//   badSignature  an attempt whose webhook-signature does not verify with the endpoint's secret
+// A pair is identified by the event id inside the signed body plus the endpoint (by URL path), so
+// the check does not depend on how the server spells its idempotency key.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { endpointWants } from '../../server/events/types.js'
+import { secretKey } from '../../server/signing/sign.js'
+import { verify } from '../../server/signing/verify.js'
+
+export type LedgerReply = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | { hang: true } | { reset: true }
+
+export interface LedgerHit {
+  /** The path the request went to (one path per endpoint). */
+  path: string
+  eventId: string | null
+  webhookId: string | null
+  qsmEventId: string | null
+  timestamp: string | null
+  signature: string | null
+  body: string
+  /** What the receiver answered; null for a hang or reset. */
+  answered: number | null
+  at: number
+}
+
+export interface LedgerReceiver {
+  url: string
+  port: number
+  hits: LedgerHit[]
+  /** Decides each answer; `n` counts earlier hits for the same (path, event id). */
+  reply: (hit: LedgerHit, n: number) => LedgerReply
+  /** Resolves once `predicate(hits)` is true. */
+  until(predicate: (hits: LedgerHit[]) => boolean, timeoutMs?: number): Promise<void>
+  close(): Promise<void>
+}
+
+/** A loopback HTTP receiver that records every request with the answer it gave. */
+export async function startLedgerReceiver(reply: LedgerReceiver['reply'] = () => ({ status: 200, body: 'ok' })): Promise<LedgerReceiver> {
+  const hits: LedgerHit[] = []
+  const seen = new Map<string, number>()
+  const hanging = new Set<ServerResponse>()
+  const waiters = new Set<() => void>()
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8')
+      let eventId: string | null = null
+      try {
+        eventId = (JSON.parse(body) as { id?: string }).id ?? null
+      } catch {
+        eventId = null
+      }
+      const h = (name: string) => (req.headers[name] as string | undefined) ?? null
+      const hit: LedgerHit = {
+        path: req.url ?? '', eventId, webhookId: h('webhook-id'), qsmEventId: h('x-qsm-event-id'), timestamp: h('webhook-timestamp'),
+        signature: h('webhook-signature'), body, answered: null, at: Date.now(),
+      }
+      const key = `${hit.path} ${eventId}`
+      const n = seen.get(key) ?? 0
+      seen.set(key, n + 1)
+      const r = receiver.reply(hit, n)
+      hits.push(hit)
+      for (const w of waiters) w()
+      if ('hang' in r) {
+        hanging.add(res)
+        return
+      }
+      if ('reset' in r) {
+        req.socket.destroy()
+        return
+      }
+      const send = () => {
+        hit.answered = r.status
+        res.writeHead(r.status, { 'content-type': 'text/plain', ...r.headers })
+        res.end(r.body ?? '')
+        for (const w of waiters) w()
+      }
+      if (r.delayMs) setTimeout(send, r.delayMs)
+      else send()
+    })
+  }
+  const server = createServer(handle)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as AddressInfo).port
+  const receiver: LedgerReceiver = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    hits,
+    reply,
+    until(predicate, timeoutMs = 20_000) {
+      if (predicate(hits)) return Promise.resolve()
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!predicate(hits)) return
+          clearTimeout(timer)
+          waiters.delete(check)
+          resolve()
+        }
+        const timer = setTimeout(() => {
+          waiters.delete(check)
+          reject(new Error(`receiver condition not met in ${timeoutMs} ms (${hits.length} hits)`))
+        }, timeoutMs)
+        waiters.add(check)
+      })
+    },
+    async close() {
+      for (const res of hanging) res.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+  return receiver
+}
+
+export interface LedgerEndpoint {
+  id: string
+  userId: string
+  url: string
+  patterns: string[]
+  /** The endpoint's whsec_ secret(s); when given, every attempt's signature is checked. */
+  secrets?: string[]
+}
+
+export interface LedgerEvent {
+  id: string
+  user_id: string
+  type: string
+}
+
+export interface LedgerReport {
+  expected: number
+  delivered: number
+  attempts: number
+  missing: string[]
+  unexpected: string[]
+  duplicates: string[]
+  keyMismatch: string[]
+  badSignature: string[]
+}
+
+export function checkLedger(input: { accepted: LedgerEvent[]; endpoints: LedgerEndpoint[]; hits: LedgerHit[] }): LedgerReport {
+  const byPath = new Map(input.endpoints.map((e) => [new URL(e.url).pathname + new URL(e.url).search, e]))
+  const accepted = new Map(input.accepted.map((e) => [e.id, e]))
+  const expected = new Set<string>()
+  for (const ev of accepted.values()) {
+    for (const ep of input.endpoints) if (ep.userId === ev.user_id && endpointWants(ep.patterns, ev.type)) expected.add(`${ev.id}@${ep.id}`)
+  }
+  const ok = new Map<string, number>()
+  const keys = new Map<string, Set<string>>()
+  const report: LedgerReport = { expected: expected.size, delivered: 0, attempts: input.hits.length, missing: [], unexpected: [], duplicates: [], keyMismatch: [], badSignature: [] }
+  for (const hit of input.hits) {
+    const ep = byPath.get(hit.path)
+    const pair = `${hit.eventId}@${ep?.id ?? hit.path}`
+    if (!ep || !expected.has(pair)) {
+      report.unexpected.push(pair)
+      continue
+    }
+    const k = keys.get(pair) ?? new Set()
+    k.add(`${hit.webhookId}|${hit.qsmEventId ?? ''}`)
+    keys.set(pair, k)
+    if (ep.secrets?.length) {
+      let good = false
+      for (const s of ep.secrets) {
+        try {
+          verify([secretKey(s)], { id: hit.webhookId, timestamp: hit.timestamp, signature: hit.signature, body: hit.body }, Number(hit.timestamp) * 1000, 300)
+          good = true
+        } catch {
+          /* try the next secret */
+        }
+      }
+      if (!good) report.badSignature.push(pair)
+    }
+    if (hit.answered !== null && hit.answered >= 200 && hit.answered < 300) ok.set(pair, (ok.get(pair) ?? 0) + 1)
+  }
+  for (const pair of expected) {
+    const n = ok.get(pair) ?? 0
+    if (n === 0) report.missing.push(pair)
+    else report.delivered += 1
+    if (n > 1) report.duplicates.push(`${pair} x${n}`)
+  }
+  for (const [pair, k] of keys) {
+    if (k.size > 1) report.keyMismatch.push(`${pair}: ${[...k].join(' / ')}`)
+    const eventId = pair.split('@')[0]
+    for (const v of k) {
+      const qsm = v.split('|')[1]
+      if (qsm && qsm !== eventId) report.keyMismatch.push(`${pair}: X-QSM-Event-Id ${qsm}`)
+    }
+  }
+  return report
+}
+
+/** A one-line summary for failure messages and the docs. */
+export function describeLedger(r: LedgerReport): string {
+  const head = `${r.delivered}/${r.expected} delivered in ${r.attempts} attempts`
+  const parts = [
+    r.missing.length ? `missing ${r.missing.length}: ${r.missing.slice(0, 5).join(', ')}` : '',
+    r.unexpected.length ? `unexpected ${r.unexpected.length}: ${r.unexpected.slice(0, 5).join(', ')}` : '',
+    r.duplicates.length ? `duplicates ${r.duplicates.length}: ${r.duplicates.slice(0, 5).join(', ')}` : '',
+    r.keyMismatch.length ? `key mismatch ${r.keyMismatch.length}: ${r.keyMismatch.slice(0, 3).join(', ')}` : '',
+    r.badSignature.length ? `bad signature ${r.badSignature.length}` : '',
+  ].filter(Boolean)
+  return [head, ...parts].join('; ')
+}
