@@ -32,9 +32,9 @@ describe('first start of the built server', () => {
   let output = ''
 
   beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'qsm-start-'))
     const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' })
     expect(build.status, build.stderr).toBe(0)
-    dir = mkdtempSync(join(tmpdir(), 'qsm-start-'))
   })
   afterAll(() => {
     child?.kill('SIGTERM')
