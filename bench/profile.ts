@@ -45,13 +45,13 @@ export const FULL: Profile = {
 
 export const QUICK: Profile = {
   name: 'quick',
-  warmupMs: 500,
-  closedMs: 2000,
+  warmupMs: 300,
+  closedMs: 1500,
   closedConnections: 64,
-  openMs: 2500,
+  openMs: 1500,
   openRate: 1000,
   lowRate: 300,
-  lowMs: 2000,
+  lowMs: 1500,
   rawDbMs: 700,
   claimBacklog: 3000,
   sendMs: 1500,
