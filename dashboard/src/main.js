@@ -1,0 +1,9 @@
+// Entry point: take the sign-in token from the link, then render the app.
+import { render } from 'preact'
+import { html } from 'htm/preact'
+import { takeTokenFromUrl } from './session.js'
+import { App } from './app.js'
+import './app.css'
+
+takeTokenFromUrl()
+render(html`<${App} />`, document.getElementById('app'))

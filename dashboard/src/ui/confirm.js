@@ -1,0 +1,28 @@
+// A destructive action asked twice, inline: the first button opens a short question with the real
+// button and Cancel. Escape cancels. No window.confirm (it cannot be styled or announced well).
+import { html } from 'htm/preact'
+import { useEffect, useRef, useState } from 'preact/hooks'
+
+export function ConfirmButton({ label, question, confirmLabel, onConfirm, danger = true, busy = false }) {
+  const [open, setOpen] = useState(false)
+  const confirmRef = useRef(null)
+  const openerRef = useRef(null)
+  useEffect(() => {
+    if (open && confirmRef.current) confirmRef.current.focus()
+  }, [open])
+  const close = () => {
+    setOpen(false)
+    setTimeout(() => openerRef.current && openerRef.current.focus(), 0)
+  }
+  if (!open) {
+    return html`<button type="button" class=${danger ? 'btn btn-danger-outline' : 'btn'} ref=${openerRef} onClick=${() => setOpen(true)}>${label}</button>`
+  }
+  return html`<div class="confirm" role="group" aria-label=${label} onKeyDown=${(e) => e.key === 'Escape' && close()}>
+    <p>${question}</p>
+    <div class="actions">
+      <button type="button" class=${danger ? 'btn btn-danger' : 'btn btn-primary'} ref=${confirmRef} disabled=${busy}
+        onClick=${async () => { await onConfirm(); setOpen(false) }}>${confirmLabel}</button>
+      <button type="button" class="btn" onClick=${close}>Cancel</button>
+    </div>
+  </div>`
+}

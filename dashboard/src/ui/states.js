@@ -1,0 +1,28 @@
+// The loading, error and empty states from the style guide, one look everywhere.
+import { html } from 'htm/preact'
+import { useEffect, useRef } from 'preact/hooks'
+
+export function Loading({ what }) {
+  return html`<p class="muted" role="status">Loading ${what}…</p>`
+}
+
+export function ErrorBox({ error, onRetry, title = 'That did not work' }) {
+  if (!error) return null
+  return html`<div class="box box-danger" role="alert">
+    <p><strong>${title}.</strong> ${error.message}</p>
+    ${onRetry && html`<button type="button" class="btn" onClick=${onRetry}>Try again</button>`}
+  </div>`
+}
+
+export function Empty({ children }) {
+  return html`<div class="box empty">${children}</div>`
+}
+
+/** A page heading that takes focus when the view opens, so screen readers hear the new page. */
+export function PageTitle({ children }) {
+  const ref = useRef(null)
+  useEffect(() => {
+    if (ref.current) ref.current.focus()
+  }, [])
+  return html`<h1 tabindex="-1" ref=${ref}>${children}</h1>`
+}

@@ -1,0 +1,80 @@
+// One endpoint: its state and facts, pause/resume, test, secret, deliveries link, edit, delete.
+import { html } from 'htm/preact'
+import { useState } from 'preact/hooks'
+import { api } from '../api.js'
+import { announce } from '../announce.js'
+import { ago, deliveryStatus, endpointStatus, fullTime, rate } from '../format.js'
+import { go } from '../router.js'
+import { ConfirmButton } from '../ui/confirm.js'
+import { ErrorBox, Loading, PageTitle } from '../ui/states.js'
+import { useLoad } from '../ui/use-load.js'
+import { SecretPanel } from './secret-panel.js'
+import { TestPanel } from './test-panel.js'
+import { takeNewSecret } from './new-secret.js'
+
+const TOGGLE = { active: 'Pause endpoint', paused: 'Resume endpoint', disabled: 'Turn on again' }
+
+export function EndpointDetail({ id }) {
+  const [newSecret] = useState(() => takeNewSecret(id))
+  const { data: e, error, loading, reload, setData } = useLoad(() => api.getEndpoint(id), [id])
+  const [actionError, setActionError] = useState(null)
+  const [busy, setBusy] = useState(false)
+  if (!e) {
+    return html`<section><${PageTitle}>Endpoint<//>
+      ${loading ? html`<${Loading} what="the endpoint" />` : html`<${ErrorBox} error=${error} onRetry=${reload} title="This endpoint could not be loaded" />`}
+      <p><a href="#/">Back to endpoints</a></p></section>`
+  }
+  const toggle = async () => {
+    setBusy(true)
+    setActionError(null)
+    try {
+      const updated = await api.updateEndpoint(id, { is_active: e.status !== 'active' })
+      setData(updated)
+      announce(updated.status === 'active' ? 'Endpoint is on. QSM sends events to it again.' : 'Endpoint paused. Events that happen while it is paused are not sent to it.')
+    } catch (err) {
+      setActionError(err)
+    } finally {
+      setBusy(false)
+    }
+  }
+  const remove = async () => {
+    try {
+      await api.deleteEndpoint(id)
+      announce('Endpoint deleted.')
+      go('/')
+    } catch (err) {
+      setActionError(err)
+    }
+  }
+  const s = e.stats || {}
+  return html`<section>
+    <p class="crumb"><a href="#/">Endpoints</a></p>
+    <div class="page-head">
+      <${PageTitle}>${e.description || 'Endpoint'}<//>
+      <span class=${`badge badge-${e.status}`} data-testid="endpoint-status">${endpointStatus(e.status)}</span>
+    </div>
+    ${e.status === 'disabled' && html`<div class="box box-warning"><p><strong>QSM turned this endpoint off${e.disabled_at ? ` ${ago(e.disabled_at)}` : ''}.</strong>
+      ${' '}${e.disabled_reason || 'It kept failing.'} Fix the receiver, send a test event, then turn it on again.</p></div>`}
+    <dl class="facts facts-wide">
+      <div><dt>URL</dt><dd class="url">${e.url}</dd></div>
+      <div><dt>Event types</dt><dd>${e.event_types.map((t) => html`<code key=${t}>${t}</code> `)}</dd></div>
+      <div><dt>Last 24 h</dt><dd>${s.deliveries_24h ? `${s.deliveries_24h} deliveries, ${rate(s.success_rate_24h)}` : 'No deliveries'}</dd></div>
+      <div><dt>Last delivery</dt><dd>${s.last_delivery_at ? html`<time datetime=${s.last_delivery_at} title=${fullTime(s.last_delivery_at)}>${ago(s.last_delivery_at)}</time>, ${deliveryStatus(s.last_delivery_status)}` : 'None yet'}</dd></div>
+      <div><dt>Added</dt><dd>${fullTime(e.created_at)}</dd></div>
+    </dl>
+    <${ErrorBox} error=${actionError} title="That did not work" />
+    <div class="actions">
+      <button type="button" class="btn btn-primary" onClick=${toggle} disabled=${busy}>${TOGGLE[e.status]}</button>
+      <a class="btn" href=${`#/endpoints/${encodeURIComponent(id)}/edit`}>Edit endpoint</a>
+      <a class="btn" href=${`#/deliveries?endpoint_id=${encodeURIComponent(id)}`}>See deliveries</a>
+    </div>
+    <${TestPanel} id=${id} />
+    <${SecretPanel} endpoint=${e} initialSecret=${newSecret} onRotated=${reload} />
+    <section class="panel" aria-labelledby="delete-h">
+      <h2 id="delete-h">Delete</h2>
+      <p class="muted">Deleting stops all pending deliveries to this endpoint. Its delivery log stays until it expires.</p>
+      <${ConfirmButton} label="Delete endpoint" confirmLabel="Delete this endpoint" onConfirm=${remove}
+        question=${`Delete ${e.description || e.url}? This cannot be undone.`} />
+    </section>
+  </section>`
+}

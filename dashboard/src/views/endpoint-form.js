@@ -1,0 +1,74 @@
+// Create or edit an endpoint. The API's validation messages appear beside their fields; a new
+// endpoint's secret is handed to the detail view, which shows it once.
+import { html } from 'htm/preact'
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { api, fieldErrors } from '../api.js'
+import { announce } from '../announce.js'
+import { go } from '../router.js'
+import { TextField } from '../ui/field.js'
+import { ErrorBox, Loading, PageTitle } from '../ui/states.js'
+import { EventPicker } from './event-picker.js'
+import { rememberNewSecret } from './new-secret.js'
+
+const FIELDS = ['url', 'description', 'event_types']
+
+export function EndpointForm({ id }) {
+  const editing = Boolean(id)
+  const [form, setForm] = useState({ url: '', description: '', event_types: ['*'] })
+  const [loaded, setLoaded] = useState(!editing)
+  const [errors, setErrors] = useState({})
+  const [failure, setFailure] = useState(null)
+  const [busy, setBusy] = useState(false)
+  const summaryRef = useRef(null)
+
+  useEffect(() => {
+    if (!editing) return
+    api.getEndpoint(id).then(
+      (e) => { setForm({ url: e.url, description: e.description, event_types: e.event_types }); setLoaded(true) },
+      (e) => setFailure(e),
+    )
+  }, [id])
+
+  const set = (k) => (v) => setForm((f) => ({ ...f, [k]: v }))
+  const submit = async (ev) => {
+    ev.preventDefault()
+    setBusy(true)
+    setFailure(null)
+    try {
+      const saved = editing ? await api.updateEndpoint(id, form) : await api.createEndpoint(form)
+      if (saved.secret) rememberNewSecret(saved.id, saved.secret)
+      announce(editing ? 'Endpoint saved.' : 'Endpoint added.')
+      go(`/endpoints/${encodeURIComponent(saved.id)}`)
+    } catch (e) {
+      const byField = fieldErrors(e)
+      setErrors(byField)
+      const first = FIELDS.find((f) => byField[f])
+      if (!first) setFailure(e)
+      setTimeout(() => (first === 'event_types' || !first ? summaryRef.current : document.getElementById(first))?.focus(), 0)
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const count = Object.keys(errors).length
+  const title = editing ? 'Edit endpoint' : 'Add endpoint'
+  return html`<section>
+    <${PageTitle}>${title}<//>
+    <${ErrorBox} error=${failure} title=${editing ? 'The endpoint could not be saved' : 'The endpoint could not be added'} />
+    ${!loaded && !failure && html`<${Loading} what="the endpoint" />`}
+    ${loaded && html`<form class="form" onSubmit=${submit} novalidate>
+      ${count > 0 && html`<div class="box box-danger" role="alert" tabindex="-1" ref=${summaryRef}>
+        <p><strong>${count === 1 ? '1 field needs' : `${count} fields need`} attention.</strong> The messages are next to each field.</p>
+      </div>`}
+      <${TextField} name="url" label="URL" type="url" value=${form.url} onInput=${set('url')} error=${errors.url}
+        hint="Where QSM sends events, e.g. https://example.com/webhooks/qsm" autocomplete="url" inputmode="url" required />
+      <${TextField} name="description" label="Description (optional)" value=${form.description} onInput=${set('description')}
+        error=${errors.description} hint="A name you will recognise, e.g. Order system" maxlength="500" />
+      <${EventPicker} selected=${form.event_types} onChange=${set('event_types')} error=${errors.event_types} />
+      <div class="actions">
+        <button type="submit" class="btn btn-primary" disabled=${busy}>${editing ? 'Save endpoint' : 'Add endpoint'}</button>
+        <a class="btn" href=${editing ? `#/endpoints/${encodeURIComponent(id)}` : '#/'}>Cancel</a>
+      </div>
+    </form>`}
+  </section>`
+}
