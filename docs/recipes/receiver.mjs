@@ -16,7 +16,10 @@ const server = createServer((req, res) => {
   req.on('data', (chunk) => chunks.push(chunk))
   req.on('end', () => {
     const body = Buffer.concat(chunks)
-    const type = req.headers['x-qsm-event-type'] ?? '-'
+    let type = '-'
+    try {
+      type = JSON.parse(body.toString('utf8')).type
+    } catch {}
     let verdict = 'signature not checked (set WEBHOOK_SECRET)'
     let status = 200
     if (secret) {
