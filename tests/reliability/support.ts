@@ -58,8 +58,8 @@ export function overHttp(baseUrl: string): Requestable {
   return { request: (path, init) => fetch(baseUrl + path, init) }
 }
 
-export async function rowCounts(db: Db): Promise<Record<string, number>> {
-  const out: Record<string, number> = {}
+export async function rowCounts(db: Db): Promise<Record<(typeof ALL_TABLES)[number], number>> {
+  const out = {} as Record<(typeof ALL_TABLES)[number], number>
   for (const table of ALL_TABLES) {
     const row = await db.db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()
     out[table] = Number(row.n)
@@ -101,5 +101,8 @@ export async function halfWrites(db: Db, expectedDeliveries: (event: { id: strin
   for (const id of byEvent.keys()) if (!eventIds.has(id)) problems.push(`deliveries for missing event ${id}`)
   return { events: events.length, problems }
 }
+
+/** False when the string holds a lone surrogate (which UTF-8 cannot store). */
+export const isWellFormed = (s: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s)
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -7,7 +7,7 @@ import { useTestDb } from '../helpers/db.js'
 import { makeTestApp, type TestApp } from '../helpers/app.js'
 import { seedEndpoint, seedPair } from '../helpers/seed.js'
 import { createLogger } from '../../server/log.js'
-import { bridgeHeaders, dumpAllRows, exampleEvent, postEvents, rowCounts } from '../reliability/support.js'
+import { bridgeHeaders, dumpAllRows, exampleEvent, isWellFormed, postEvents, rowCounts } from '../reliability/support.js'
 
 const UNICODE = {
   emoji: 'hooks 😀🚀 👩‍👩‍👧‍👦 flag 🇳🇱',
@@ -149,7 +149,7 @@ for (const dialect of dialects()) {
             expect([201, 422]).toContain(created.status)
             if (created.status === 201) {
               const read = await a.call('u1', 'GET', `/v1/webhooks/${created.json.id}`)
-              expect(read.json.description.isWellFormed()).toBe(true)
+              expect(isWellFormed(read.json.description)).toBe(true)
             }
           }
         })
