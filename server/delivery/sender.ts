@@ -1,11 +1,141 @@
-// Outbound HTTP with undici. (Being built: SSRF checks at connect time, capped reads, no redirects.)
-import type { Sender } from './types.js'
+// Outbound HTTP with undici Pool.request (keep-alive, no fetch). Each send resolves the host once
+// through the address policy and connects to exactly that checked address, so a DNS answer that
+// changes between the check and the connect (rebinding) cannot reach a private address. Redirects
+// are not followed, the whole attempt has one deadline, and at most 4 KB of the answer is read.
+// send() never throws: every failure comes back as a SendResult with an ErrorClass.
+import { performance } from 'node:perf_hooks'
+import { isIP, type LookupFunction } from 'node:net'
+import { Pool } from 'undici'
+import { resolveTarget } from '../net/address-policy.js'
+import { describeSendError, type Target } from './send-errors.js'
+import type { Sender, SendRequest, SendResult } from './types.js'
 
-export function createUndiciSender(_opts: { allowPrivateTargets: boolean; concurrency: number }): Sender {
+/** Bytes of the answer read at most; the rest is discarded with the connection. */
+export const RESPONSE_READ_BYTES = 4096
+export const EXCERPT_CHARS = 300
+/** Pools kept open (one per origin and checked address); the least recently used is closed first. */
+const MAX_POOLS = 128
+const KEEP_ALIVE_MS = 30_000
+
+/** Retry-After as ms from now: delta seconds or an HTTP date. Null when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | null {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim()
+  if (!text) return null
+  if (/^\d{1,10}$/.test(text)) return Number(text) * 1000
+  const at = Date.parse(text)
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs)
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    chunks.push(chunk)
+    size += chunk.length
+    // Leaving the loop destroys the stream: a receiver cannot make us download a huge answer.
+    if (size >= RESPONSE_READ_BYTES) break
+  }
+  return Buffer.concat(chunks).subarray(0, RESPONSE_READ_BYTES).toString('utf8')
+}
+
+const header = (h: Record<string, string | string[] | undefined>, name: string) => {
+  const v = h[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurrency: number }): Sender {
+  const pools = new Map<string, Pool>()
+
+  function poolFor(origin: string, address: string, family: 4 | 6, connectTimeoutMs: number): Pool {
+    const key = `${origin}|${address}`
+    let pool = pools.get(key)
+    if (pool) {
+      pools.delete(key)
+      pools.set(key, pool)
+      return pool
+    }
+    // The socket connects to the address the policy checked; TLS still verifies (and SNI names)
+    // the URL's host name, because undici passes that as host/servername.
+    const lookup: LookupFunction = (_host, options, cb) => {
+      if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }])
+      else cb(null, address, family)
+    }
+    pool = new Pool(origin, {
+      connections: Math.max(1, opts.concurrency),
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      connect: { timeout: connectTimeoutMs, lookup },
+    })
+    pools.set(key, pool)
+    if (pools.size > MAX_POOLS) {
+      const [oldestKey, oldest] = pools.entries().next().value as [string, Pool]
+      pools.delete(oldestKey)
+      void oldest.close().catch(() => {})
+    }
+    return pool
+  }
+
+  async function send(req: SendRequest): Promise<SendResult> {
+    const started = performance.now()
+    const elapsed = () => Math.round(performance.now() - started)
+    const failed = (errorClass: SendResult['errorClass'], error: string): SendResult => ({
+      ok: false, statusCode: null, durationMs: elapsed(), errorClass, error, retryAfterMs: null, responseExcerpt: '',
+    })
+    let url: URL
+    try {
+      url = new URL(req.url)
+    } catch {
+      return failed('error', 'the endpoint URL is not valid')
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return failed('error', 'the endpoint URL must start with http:// or https://')
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80')
+    const target: Target = { host: url.hostname, where: `${url.hostname}:${port}` }
+    // One deadline for the whole attempt (connect, headers and body); undici's own timeouts are
+    // per phase and would let a slow-drip receiver hold a slot far longer.
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), req.timeoutMs)
+    try {
+      const resolved = await resolveTarget(url.hostname, opts.allowPrivateTargets)
+      target.where = `${isIP(resolved.address) === 6 ? `[${resolved.address}]` : resolved.address}:${port}`
+      const pool = poolFor(url.origin, resolved.address, resolved.family, req.timeoutMs)
+      const res = await pool.request({
+        method: 'POST',
+        path: url.pathname + url.search,
+        headers: req.headers,
+        body: req.body,
+        signal: controller.signal,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+      })
+      const statusCode = res.statusCode
+      // The status decides the outcome; a body that breaks off after it does not change that.
+      const text = await readCapped(res.body).catch(() => '')
+      const ok = statusCode >= 200 && statusCode < 300
+      const retryAfterMs = ok ? null : parseRetryAfter(res.headers['retry-after'], Date.now())
+      let error: string | null = null
+      if (!ok) {
+        const location = header(res.headers, 'location')
+        error = statusCode >= 300 && statusCode < 400
+          ? `HTTP ${statusCode}: redirects are not followed${location ? ` (it points to ${location.slice(0, 200)})` : ''}`
+          : `HTTP ${statusCode}`
+      }
+      return {
+        ok, statusCode, durationMs: elapsed(), errorClass: ok ? null : 'http_error', error, retryAfterMs,
+        responseExcerpt: text.slice(0, EXCERPT_CHARS),
+      }
+    } catch (err) {
+      const d = describeSendError(err, target, req.timeoutMs)
+      return failed(d.errorClass, d.error)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
   return {
-    async send() {
-      throw new Error('sender not built yet')
+    send,
+    async close() {
+      const all = [...pools.values()]
+      pools.clear()
+      await Promise.all(all.map((p) => p.close().catch(() => {})))
     },
-    async close() {},
   }
 }
