@@ -5,10 +5,12 @@ import * as createEndpoints from './2026_11_28_000100_create_endpoints.js'
 import * as createEvents from './2026_11_28_000200_create_events.js'
 import * as createDeliveries from './2026_11_28_000300_create_deliveries.js'
 import * as createDeliveryAttempts from './2026_11_28_000400_create_delivery_attempts.js'
+import * as binaryCollation from './2026_11_28_000500_binary_collation.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_000100_create_endpoints': createEndpoints,
   '2026_11_28_000200_create_events': createEvents,
   '2026_11_28_000300_create_deliveries': createDeliveries,
   '2026_11_28_000400_create_delivery_attempts': createDeliveryAttempts,
+  '2026_11_28_000500_binary_collation': binaryCollation,
 }

@@ -2,6 +2,7 @@
 // does that, and tests call app.request() directly.
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
+import { bodyLimit } from 'hono/body-limit'
 import { createOnError } from './http/on-error.js'
 import { ApiError } from './http/errors.js'
 import { WindowCounter, ipRateLimit } from './http/rate-limit.js'
@@ -39,6 +40,15 @@ export function createApp(deps: AppDeps) {
   // The signed bridge ingest is not counted per IP: the mail app sends from one address and its
   // volume is the product working. Dashboard calls are, here and per user in requireUser.
   app.use('/v1/*', async (c, next) => (c.req.path === '/v1/events' ? next() : perIp(c, next)))
+  // Dashboard requests are small; refuse big bodies before reading them. The ingest route has its
+  // own 64 KB limit with the bridge in mind.
+  const dashboardBodyLimit = bodyLimit({
+    maxSize: 64 * 1024,
+    onError: () => {
+      throw new ApiError('payload_too_large', 'The request body is larger than 64 KB')
+    },
+  })
+  app.use('/v1/*', async (c, next) => (c.req.path === '/v1/events' ? next() : dashboardBodyLimit(c, next)))
 
   app.route('/', healthRoutes())
   app.route('/', webhookRoutes())

@@ -3,6 +3,7 @@
 // as it is after fixing the cause without creating half a batch twice.
 import { ApiError, type FieldProblem } from '../http/errors.js'
 import { checkEvent } from './validate.js'
+import { exceedsDepth, MAX_JSON_DEPTH } from '../http/json-depth.js'
 import type { EventEnvelope } from './schemas/envelope.js'
 
 export const MAX_BATCH = 100
@@ -19,6 +20,11 @@ export function parseEventsBody(text: string): IncomingEvent[] {
     body = JSON.parse(text)
   } catch {
     throw new ApiError('invalid_json', 'The request body is not valid JSON')
+  }
+  // Events nest a few levels; refuse absurd nesting before any recursive validation walks it.
+  if (exceedsDepth(body)) {
+    const message = `nests deeper than ${MAX_JSON_DEPTH} levels`
+    throw new ApiError('validation_failed', `(body): ${message}`, [{ path: '(body)', message }])
   }
   const isBatch = body !== null && typeof body === 'object' && !Array.isArray(body) && 'events' in body && !('type' in body)
   const raws: unknown[] = isBatch ? toList((body as { events: unknown }).events) : [body]

@@ -236,6 +236,13 @@ describe.each(dialects())('POST /v1/events on %s', (dialect) => {
       await refused(t, await post(t, '{"id": "evt_'), 422, 'invalid_json')
     })
 
+    it('refuses a signed body nested 20,000 deep with 422, not a crash', async () => {
+      const t = makeTestApp(tdb.db)
+      const res = await post(t, '{"events":' + '['.repeat(20_000) + ']'.repeat(20_000) + '}')
+      expect(res.json.error.message).toBe('(body): nests deeper than 32 levels')
+      await refused(t, res, 422, 'validation_failed')
+    })
+
     it('refuses an invalid event with 422 naming each failing path', async () => {
       const t = makeTestApp(tdb.db)
       const e = event() as any

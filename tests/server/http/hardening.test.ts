@@ -53,3 +53,15 @@ describe('HTTP hardening', () => {
     expect(ingest.status).not.toBe(429)
   })
 })
+
+describe('request size', () => {
+  const t = useTestDb('sqlite')
+
+  it('refuses a dashboard request body over 64 KB with 413 and stores nothing', async () => {
+    const { call } = makeTestApp(t.db)
+    const res = await call('u1', 'POST', '/v1/webhooks', { url: 'https://example.com/hook', event_types: ['*'], description: 'x'.repeat(70_000) })
+    expect(res.status).toBe(413)
+    expect(res.json.error.code).toBe('payload_too_large')
+    expect(await t.db.db.selectFrom('endpoints').selectAll().execute()).toEqual([])
+  })
+})
