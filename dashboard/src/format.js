@@ -12,6 +12,9 @@ export function ago(iso) {
   return rtf.format(Math.round(s / 86400), 'day')
 }
 
+/** When a pending delivery goes out: "due now" once its time has come. */
+export const due = (iso) => (Date.parse(iso) <= Date.now() ? 'due now' : `next ${ago(iso)}`)
+
 export const fullTime = (iso) => (iso ? new Date(iso).toLocaleString() : '')
 
 export function rate(r) {

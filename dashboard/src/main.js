@@ -6,4 +6,7 @@ import { App } from './app.js'
 import './app.css'
 
 takeTokenFromUrl()
-render(html`<${App} />`, document.getElementById('app'))
+const root = document.getElementById('app')
+// Preact renders next to existing children; drop the "Loading…" placeholder from index.html.
+root.textContent = ''
+render(html`<${App} />`, root)

@@ -41,6 +41,7 @@ export function Deliveries({ query }) {
   const set = (k) => (v) => setFilters((f) => ({ ...f, [k]: v }))
   const replace = (d) => setPage((p) => ({ ...p, items: p.items.map((x) => (x.id === d.id ? d : x)) }))
   const eps = endpoints.data ? endpoints.data.data : []
+  const names = Object.fromEntries(eps.filter((e) => e.description).map((e) => [e.id, e.description]))
   const typeList = types.data ? types.data.data.map((t) => t.type) : []
   return html`<section>
     <${PageTitle}>Deliveries<//>
@@ -58,7 +59,7 @@ export function Deliveries({ query }) {
     ${!page.loading && !page.error && page.items.length === 0 && html`<${Empty}>
       <p>No deliveries match these filters. Deliveries appear when QSM sends events to your endpoints; try “Send test event” on an endpoint.</p>
     <//>`}
-    ${page.items.length > 0 && html`<ul class="cards" aria-label="Deliveries">${page.items.map((d) => html`<${DeliveryItem} d=${d} key=${d.id} onChange=${replace} />`)}</ul>`}
+    ${page.items.length > 0 && html`<ul class="cards" aria-label="Deliveries">${page.items.map((d) => html`<${DeliveryItem} d=${d} key=${d.id} name=${names[d.endpoint_id]} onChange=${replace} />`)}</ul>`}
     ${page.cursor && html`<button type="button" class="btn" disabled=${page.loading} onClick=${() => load(page.cursor)}>
       ${page.loading ? 'Loading more deliveries…' : 'Load more'}</button>`}
     <${ReplayForm} endpoints=${eps} endpointId=${filters.endpoint_id} onDone=${() => load(null)} />

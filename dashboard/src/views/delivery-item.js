@@ -4,14 +4,14 @@ import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
 import { api } from '../api.js'
 import { announce } from '../announce.js'
-import { ago, deliveryStatus, fullTime, ms } from '../format.js'
+import { ago, deliveryStatus, due, fullTime, ms } from '../format.js'
 import { ErrorBox, Loading } from '../ui/states.js'
 
 const TRIGGER = { scheduled: 'Scheduled', manual: 'Redelivered by you', test: 'Test' }
 
 function Attempts({ detail }) {
   const log = detail.attempts_log || []
-  if (log.length === 0) return html`<p class="muted">No attempts yet. ${detail.next_attempt_at ? `The first is due ${ago(detail.next_attempt_at)}.` : ''}</p>`
+  if (log.length === 0) return html`<p class="muted">No attempts recorded${detail.status === 'pending' && detail.next_attempt_at ? ` yet (${due(detail.next_attempt_at)})` : ''}.</p>`
   return html`<ol class="attempts">
     ${log.map((a) => html`<li key=${a.attempt}>
       <strong>Attempt ${a.attempt}</strong> · <time datetime=${a.started_at}>${fullTime(a.started_at)}</time> · ${TRIGGER[a.trigger] || a.trigger}<br />
@@ -20,7 +20,7 @@ function Attempts({ detail }) {
   </ol>`
 }
 
-export function DeliveryItem({ d, onChange }) {
+export function DeliveryItem({ d, name, onChange }) {
   const [open, setOpen] = useState(false)
   const [detail, setDetail] = useState(null)
   const [error, setError] = useState(null)
@@ -58,11 +58,11 @@ export function DeliveryItem({ d, onChange }) {
       <code>${d.event_type}</code>
       <time class="muted" datetime=${d.created_at} title=${fullTime(d.created_at)}>${ago(d.created_at)}</time>
     </div>
-    <p class="url">${d.endpoint_url || d.endpoint_id}</p>
+    <p>${name && html`<strong>${name} </strong>`}<span class="url">${d.endpoint_url || d.endpoint_id}</span></p>
     <p class="muted">
       ${d.attempts === 1 ? '1 attempt' : `${d.attempts} attempts`}
       ${d.last_status_code ? ` · last answer ${d.last_status_code}` : ''}${d.last_error ? ` · ${d.last_error}` : ''}
-      ${d.status === 'pending' && d.next_attempt_at ? ` · next ${ago(d.next_attempt_at)}` : ''}
+      ${d.status === 'pending' && d.next_attempt_at ? ` · ${due(d.next_attempt_at)}` : ''}
     </p>
     <div class="actions">
       <button type="button" class="btn" aria-expanded=${open ? 'true' : 'false'} aria-controls=${panelId} onClick=${toggle}>

@@ -68,8 +68,8 @@ export function EndpointDetail({ id }) {
       <a class="btn" href=${`#/endpoints/${encodeURIComponent(id)}/edit`}>Edit endpoint</a>
       <a class="btn" href=${`#/deliveries?endpoint_id=${encodeURIComponent(id)}`}>See deliveries</a>
     </div>
-    <${TestPanel} id=${id} />
     <${SecretPanel} endpoint=${e} initialSecret=${newSecret} onRotated=${reload} />
+    <${TestPanel} id=${id} />
     <section class="panel" aria-labelledby="delete-h">
       <h2 id="delete-h">Delete</h2>
       <p class="muted">Deleting stops all pending deliveries to this endpoint. Its delivery log stays until it expires.</p>

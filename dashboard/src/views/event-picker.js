@@ -5,14 +5,14 @@ import { api } from '../api.js'
 import { ErrorBox, Loading } from '../ui/states.js'
 import { useLoad } from '../ui/use-load.js'
 
-function Check({ value, label, selected, onToggle, coveredBy, children }) {
+function Check({ value, label, selected, onToggle, coveredBy, quiet, children }) {
   const id = `evt-${value.replace(/[^a-z0-9]/gi, '-')}`
   const covered = Boolean(coveredBy)
   return html`<li class="check">
     <input type="checkbox" id=${id} name="event_types" value=${value} checked=${covered || selected.includes(value)}
       disabled=${covered} onChange=${() => onToggle(value)} aria-describedby=${`${id}-d`} />
     <label for=${id}><code>${value}</code> ${label}</label>
-    <div class="check-more" id=${`${id}-d`}>${covered ? `Included by ${coveredBy}.` : ''}${children}</div>
+    <div class="check-more" id=${`${id}-d`}>${covered && !quiet ? `Included by ${coveredBy}.` : ''}${children}</div>
   </li>`
 }
 
@@ -36,7 +36,7 @@ export function EventPicker({ selected, onChange, error }) {
       ${groups.map((g) => html`<li key=${g} class="group"><ul class="checks">
         <${Check} value=${`${g}.*`} label=${`All ${g} events`} selected=${selected} onToggle=${toggle} coveredBy=${all} />
         ${types.filter((t) => t.type.startsWith(`${g}.`)).map((t) => html`<${Check} key=${t.type} value=${t.type} label="" selected=${selected} onToggle=${toggle}
-            coveredBy=${all || (selected.includes(`${g}.*`) ? `${g}.*` : null)}>
+            coveredBy=${all || (selected.includes(`${g}.*`) ? `${g}.*` : null)} quiet=${Boolean(all)}>
           <p class="hint">${t.description}</p>
           <details><summary>Example payload</summary><pre>${JSON.stringify(t.example, null, 2)}</pre></details>
         <//>`)}

@@ -33,7 +33,7 @@ export function ReplayForm({ endpoints, endpointId, onDone }) {
       else setError(e)
     }
   }
-  return html`<form class="panel form" onSubmit=${submit} aria-labelledby="replay-h" novalidate>
+  return html`<form class="panel" onSubmit=${submit} aria-labelledby="replay-h" novalidate>
     <h2 id="replay-h">Redeliver failed since…</h2>
     <p class="muted">Sends every failed delivery of one endpoint again, from the time you choose until now.</p>
     <div class="row">
