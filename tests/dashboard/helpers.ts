@@ -1,7 +1,9 @@
 // The dashboard's browser tests run against the real thing: the built dashboard, the real app on a
 // real port over a SQLite file, a loopback receiver, and the system Chromium through playwright-core.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -26,9 +28,42 @@ export const IMAGES = 'docs/images'
 export const DESKTOP = { width: 1280, height: 800 }
 export const MOBILE = { width: 360, height: 740 }
 
+const LOCK = join(tmpdir(), 'qsm-dashboard-build.lock')
+
+function newestSource(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+/**
+ * Runs `node dashboard/build.mjs` unless dist/ is newer than every source. Test files run in
+ * parallel and the build empties dist/ first, so a lock makes one build at a time and the files
+ * after the first find dist/ fresh instead of deleting it under a running browser.
+ */
 export function buildDashboard(): void {
-  const r = spawnSync(process.execPath, ['dashboard/build.mjs'], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`dashboard build failed:\n${r.stdout}\n${r.stderr}`)
+  const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+  for (let waited = 0; ; waited += 100) {
+    try {
+      mkdirSync(LOCK)
+      break
+    } catch {
+      if (waited > 60_000) rmSync(LOCK, { recursive: true, force: true })
+      sleep(100)
+    }
+  }
+  try {
+    const sources = Math.max(newestSource('dashboard/src'), ...['index.html', 'config.js', 'build.mjs'].map((f) => statSync(`dashboard/${f}`).mtimeMs))
+    const built = existsSync('dashboard/dist/app.js') ? statSync('dashboard/dist/app.js').mtimeMs : 0
+    if (built > sources) return
+    const r = spawnSync(process.execPath, ['dashboard/build.mjs'], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`dashboard build failed:\n${r.stdout}\n${r.stderr}`)
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true })
+  }
 }
 
 export interface Stack {
@@ -101,6 +136,8 @@ export const pageErrors: string[] = []
 export async function openPage(stack: Stack, viewport = DESKTOP): Promise<Page> {
   const context = await stack.browser.newContext({ viewport, reducedMotion: 'reduce' })
   const page = await context.newPage()
+  // Fail fast: a missing element is a finding, not something to wait 30 s for.
+  page.setDefaultTimeout(5_000)
   page.on('pageerror', (err) => pageErrors.push(String(err)))
   return page
 }
@@ -108,6 +145,20 @@ export async function openPage(stack: Stack, viewport = DESKTOP): Promise<Page> 
 /** Saves a full-page screenshot to docs/images/<name>.png. */
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${IMAGES}/${name}.png`, fullPage: true })
+}
+
+/**
+ * Screenshots at desktop and at 360 px (<name>-desktop.png, <name>-mobile.png), then back to the
+ * page's own size; fails when the narrow page scrolls sideways.
+ */
+export async function shotsBothWidths(page: Page, name: string): Promise<void> {
+  const own = page.viewportSize() ?? DESKTOP
+  for (const [size, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]] as const) {
+    await page.setViewportSize(viewport)
+    await shot(page, `${name}-${size}`)
+    if (await overflowsX(page)) throw new Error(`${name}-${size} scrolls sideways`)
+  }
+  await page.setViewportSize(own)
 }
 
 /** True when the page scrolls sideways (something wider than the viewport). */

@@ -1,0 +1,136 @@
+// The whole account-owner flow in headless Chromium against the real server and database:
+// sign in from a link, add an endpoint (after a validation error), pause and resume it, send a
+// test, read and filter deliveries, redeliver, rotate the secret, delete. Screenshots at 1280 px
+// and 360 px go to docs/images/.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { seedPair } from '../helpers/seed.js'
+import { openPage, pageErrors, shotsBothWidths, startStack, type Stack } from './helpers.js'
+
+const USER = 'usr_flow'
+let stack: Stack
+let page: Page
+let endpointId = ''
+
+describe('dashboard flow (desktop)', () => {
+  beforeAll(async () => {
+    stack = await startStack()
+    page = await openPage(stack)
+  })
+  afterAll(async () => {
+    await stack?.close()
+    expect(pageErrors).toEqual([])
+  })
+
+  it('signs in from the link, keeps the token for the tab only and removes it from the address bar', async () => {
+    await page.goto(await stack.link(USER))
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor()
+    expect(page.url()).not.toContain('token=')
+    expect(await page.evaluate(() => sessionStorage.getItem('qsm-webhooks-token'))).toMatch(/^ey/)
+    await page.getByText('No endpoints yet').waitFor()
+    await shotsBothWidths(page, 'endpoints-empty')
+  })
+
+  it('shows the API validation message beside the URL field, then adds the endpoint', async () => {
+    await page.getByRole('link', { name: 'Add endpoint' }).first().click()
+    await page.getByRole('heading', { name: 'Add endpoint' }).waitFor()
+    await page.getByText('email.failed', { exact: true }).waitFor()
+    await page.getByLabel('URL', { exact: true }).fill('not a url')
+    await page.getByRole('button', { name: 'Add endpoint' }).click()
+    const error = page.getByTestId('error-url')
+    await error.waitFor()
+    expect(await error.textContent()).toMatch(/URL must/)
+    expect(await page.getByLabel('URL', { exact: true }).getAttribute('aria-invalid')).toBe('true')
+    expect(await page.getByLabel('URL', { exact: true }).getAttribute('aria-describedby')).toContain('url-error')
+
+    await page.getByLabel('URL', { exact: true }).fill(`${stack.receiver.url}/hooks/qsm`)
+    await page.getByLabel('Description (optional)').fill('Order system')
+    await page.getByRole('button', { name: 'Add endpoint' }).click()
+    const secret = page.getByTestId('new-secret')
+    await secret.waitFor()
+    expect(await secret.getByTestId('secret-value').textContent()).toMatch(/^whsec_/)
+    endpointId = decodeURIComponent(page.url().split('#/endpoints/')[1]!)
+    expect(endpointId).toMatch(/^wh_/)
+    await shotsBothWidths(page, 'endpoint-created')
+  })
+
+  it('pauses and resumes the endpoint', async () => {
+    await page.getByRole('button', { name: 'Pause endpoint' }).click()
+    await page.getByTestId('endpoint-status').getByText('Paused').waitFor()
+    await page.getByRole('button', { name: 'Resume endpoint' }).click()
+    await page.getByTestId('endpoint-status').getByText('Active').waitFor()
+    await page.getByTestId('live').getByText('Endpoint is on').waitFor()
+  })
+
+  it('sends a test event and shows the outcome in plain words', async (ctx) => {
+    // POST /v1/webhooks/:id/test is built in server/delivery/routes.ts; until it lands this step
+    // cannot run (the app answers "No such route").
+    const probe = await fetch(`${stack.base}/v1/webhooks/${endpointId}/test`, { method: 'POST', headers: { authorization: `Bearer ${(await stack.link(USER)).split('token=')[1]}` } })
+    if (probe.status === 404 && (await probe.text()).includes('No such route')) ctx.skip()
+    const before = stack.receiver.received.length
+    await page.getByRole('button', { name: 'Send test event' }).click()
+    const result = page.getByTestId('test-result')
+    await result.waitFor()
+    expect(await result.textContent()).toMatch(/Delivered\. Your endpoint answered 200 in \d+ ms/)
+    expect(stack.receiver.received.length).toBe(before + 1)
+    await shotsBothWidths(page, 'test-result-success')
+
+    stack.receiver.queue({ status: 500, body: 'boom' })
+    await page.getByRole('button', { name: 'Send test event' }).click()
+    await page.getByTestId('test-result').getByText('Not delivered', { exact: false }).waitFor()
+    const text = await page.getByTestId('test-result').textContent()
+    expect(text).toContain('500')
+    expect(text).toContain('What to do')
+    await shotsBothWidths(page, 'test-result-failure')
+  })
+
+  it('lists deliveries, filters by status, shows attempts and redelivers', async () => {
+    const ingest = await stack.emit(USER, 'email.received')
+    expect(ingest.status).toBe(202)
+    await seedPair(stack.db, { userId: USER, endpointId, status: 'failed', type: 'email.failed' })
+    await page.getByRole('link', { name: 'Deliveries', exact: true }).click()
+    await page.getByRole('heading', { name: 'Deliveries' }).waitFor()
+    await page.getByTestId('delivery').first().waitFor()
+    expect(await page.getByTestId('delivery').count()).toBeGreaterThanOrEqual(2)
+
+    await page.getByLabel('Status').selectOption('failed')
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=delivery]')].every((el) => el.getAttribute('data-status') === 'failed'))
+    const failed = page.getByTestId('delivery')
+    expect(await failed.count()).toBe(1)
+    await failed.getByRole('button', { name: 'Show attempts' }).click()
+    await failed.getByRole('button', { name: 'Hide attempts' }).waitFor()
+    await failed.getByRole('button', { name: 'Redeliver' }).click()
+    await page.getByTestId('live').getByText('Redelivery of email.failed queued').waitFor()
+    await shotsBothWidths(page, 'deliveries-filtered')
+  })
+
+  it('redelivers every failed delivery since a time', async () => {
+    await seedPair(stack.db, { userId: USER, endpointId, status: 'failed', type: 'email.failed' })
+    await page.locator('#endpoint_id').selectOption(endpointId)
+    await page.getByRole('button', { name: 'Redeliver failed deliveries' }).click()
+    const result = page.getByTestId('replay-result')
+    await result.waitFor()
+    expect(await result.textContent()).toMatch(/\d+ failed deliver(y is|ies are) due again now/)
+  })
+
+  it('rotates the secret after a confirmation and shows the new one once', async () => {
+    await page.goto(`${stack.base}/dashboard/#/endpoints/${endpointId}`)
+    await page.getByRole('button', { name: 'Reveal secret' }).click()
+    const old = await page.getByTestId('secret-value').textContent()
+    await page.getByRole('button', { name: 'Rotate secret' }).click()
+    await page.getByRole('button', { name: 'Make a new secret' }).click()
+    const rotated = page.getByTestId('rotated-secret')
+    await rotated.waitFor()
+    const fresh = await rotated.getByTestId('secret-value').textContent()
+    expect(fresh).toMatch(/^whsec_/)
+    expect(fresh).not.toBe(old)
+    await shotsBothWidths(page, 'secret-rotated')
+  })
+
+  it('deletes the endpoint after a confirmation', async () => {
+    await page.getByRole('button', { name: 'Delete endpoint' }).click()
+    await page.getByRole('button', { name: 'Delete this endpoint' }).click()
+    await page.getByText('No endpoints yet').waitFor()
+    await page.getByTestId('live').getByText('Endpoint deleted').waitFor()
+  })
+})
