@@ -66,10 +66,13 @@ describe('docs/getting-started.md: try it on your computer', () => {
   let receiver: Proc | undefined
   const vars: Record<string, string> = {}
 
-  /** Runs a run=<id> block with bash in the project folder; the doc's ports become the test's. */
-  function run(id: string) {
-    const script = runBlock(id)
-      .content.replaceAll('localhost:3000', `127.0.0.1:${port}`)
+  /**
+   * Runs a run=<id> block with bash in the project folder, with the variables earlier steps set;
+   * the doc's ports become the test's. `after` reads back what the block exported.
+   */
+  function run(id: string, after = '') {
+    const script = (runBlock(id).content + after)
+      .replaceAll('localhost:3000', `127.0.0.1:${port}`)
       .replaceAll('127.0.0.1:4000', `127.0.0.1:${receiverPort}`)
     const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir, env: userEnv(vars), encoding: 'utf8', timeout: 60_000 })
     expect(r.status, `block run=${id} failed:\n${r.stdout}\n${r.stderr}`).toBe(0)
@@ -104,15 +107,21 @@ describe('docs/getting-started.md: try it on your computer', () => {
     expect(out).toContain('/dashboard/#token=')
     const lines = out.trim().split('\n')
     expect(lines.at(-2)).toBe('Token only:')
-    vars.TOKEN = lines.at(-1)!.trim()
+    expect(lines.at(-1)!.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
+  })
+
+  it('step 3: the export line puts the token in $TOKEN', () => {
+    vars.TOKEN = run('local-token-export', 'printf %s "$TOKEN"')
     expect(vars.TOKEN).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
   })
 
-  it('step 4: the curl command creates the endpoint and shows its id and secret', () => {
-    const created = JSON.parse(run('local-create'))
+  it('step 4: the curl command creates the endpoint and puts its id and secret in variables', () => {
+    const out = run('local-create', 'printf "\\n%s %s" "$ENDPOINT_ID" "$WEBHOOK_SECRET"').trim().split('\n')
+    const created = JSON.parse(out[0]!)
     expect(created).toMatchObject({ url: `http://127.0.0.1:${receiverPort}/`, event_types: ['*'], is_active: true })
     expect(created.id).toMatch(/^wh_/)
     expect(created.secret).toMatch(/^whsec_/)
+    expect(out.at(-1)).toBe(`${created.id} ${created.secret}`)
     vars.ENDPOINT_ID = created.id
     vars.WEBHOOK_SECRET = created.secret
   })
