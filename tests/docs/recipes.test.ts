@@ -176,7 +176,7 @@ describe('verification recipes against a real delivery', () => {
     expect(test.json.ok, JSON.stringify(test.json)).toBe(true)
     const second = (await receiver.waitFor(before + 1))[before]!
     expect(second.headers['webhook-signature']!.split(' ')).toHaveLength(2)
-    expect(second.headers['x-qsm-key-id']!.split(' ')).toEqual([rotated.json.key_id, rotated.json.previous_key_id])
+    expect(second.headers['x-qsm-key-id']!.split(',')).toEqual([rotated.json.key_id, rotated.json.previous_key_id])
     for (const s of [secret, rotated.json.secret as string]) {
       for (const r of RECIPES) {
         const res = runRecipe(r.cmd, r.file, { secret: s, headers: second.headers, body: second.body })
