@@ -1,16 +1,19 @@
 // The sign-in token lives in this tab only (sessionStorage). It arrives once as #token=… in the
 // link from QSM; takeTokenFromUrl() stores it and removes it from the address bar and history.
 const KEY = 'qsm-webhooks-token'
+// Used when the browser blocks storage: the token then lasts until this page reloads.
+let memory = null
 
 export function getToken() {
   try {
-    return sessionStorage.getItem(KEY)
+    return sessionStorage.getItem(KEY) || memory
   } catch {
-    return null
+    return memory
   }
 }
 
 export function clearToken() {
+  memory = null
   try {
     sessionStorage.removeItem(KEY)
   } catch {
@@ -19,12 +22,15 @@ export function clearToken() {
 }
 
 export function takeTokenFromUrl() {
-  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash)
+  const match = /[#?&]token=([^&]+)/.exec(location.hash)
   if (!match) return
+  memory = decodeURIComponent(match[1])
   try {
-    sessionStorage.setItem(KEY, decodeURIComponent(match[1]))
+    sessionStorage.setItem(KEY, memory)
   } catch {
-    /* storage blocked: the token still works until the tab reloads */
+    /* storage blocked: memory keeps it until the page reloads */
   }
-  history.replaceState(null, '', location.pathname + location.search + '#/')
+  // Keep any route in the link (#/deliveries?…&token=…); drop only the token.
+  const rest = location.hash.replace(/([#?&])token=[^&]*&?/, '$1').replace(/[?&]$/, '')
+  history.replaceState(null, '', location.pathname + location.search + (rest.length > 1 ? rest : '#/'))
 }
