@@ -104,6 +104,20 @@ describe('dashboard screens', () => {
     await page.context().close()
   })
 
+  it('pages the delivery log with Load more', async () => {
+    const userId = 'usr_paging'
+    const endpointId = await seedEndpoint(stack.db, { userId, url: `${stack.receiver.url}/paging` })
+    for (let i = 0; i < 30; i++) await seedPair(stack.db, { userId, endpointId, status: i % 2 ? 'failed' : 'succeeded', at: Date.now() - i * 1000 })
+    const page = await openPage(stack, DESKTOP)
+    await page.goto((await stack.link(userId)).replace('#token=', '#/deliveries?x=1&token='))
+    await page.getByTestId('delivery').first().waitFor()
+    expect(await page.getByTestId('delivery').count()).toBe(25)
+    await page.getByRole('button', { name: 'Load more' }).click()
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=delivery]').length === 30)
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0)
+    await page.context().close()
+  })
+
   it('explains how to sign in again when the link has expired or is missing', async () => {
     for (const [size, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]] as const) {
       const page = await openPage(stack, viewport)
