@@ -1,0 +1,65 @@
+// Claims are leases. A claim marks due rows with this runner's owner id and moves next_attempt_at
+// to the end of the lease; an expired lease is simply due again, so a crashed worker's deliveries
+// come back on their own (no sweeper) and nothing holds a database lock while HTTP is in flight.
+import type { Db } from '../db/connect.js'
+
+export interface Claim {
+  id: string
+  event_id: string
+  endpoint_id: string
+  user_id: string
+  event_type: string
+  /** Attempts made before this one. */
+  attempts: number
+  owner: string
+  /** next_attempt_at while leased. (owner, leaseUntil) identifies this claim of this row. */
+  leaseUntil: number
+}
+
+/**
+ * Long enough for one send that hits the full timeout, plus waiting in the local queue, plus a
+ * margin: a lease must never run out while its request is in flight, or a second runner could
+ * send the same delivery at the same time.
+ */
+export function leaseMsFor(timeoutMs: number): number {
+  return timeoutMs * 3 + 30_000
+}
+
+export async function claimDue(db: Db, o: { owner: string; nowMs: number; limit: number; leaseMs: number }): Promise<Claim[]> {
+  const leaseUntil = o.nowMs + o.leaseMs
+  // A short transaction: lock, mark, commit. Nothing slow happens inside it.
+  return db.db.transaction().execute(async (trx) => {
+    // The WHERE and ORDER BY match the deliveries_claim index (status, next_attempt_at, id), so
+    // InnoDB locks only the rows it returns; SKIP LOCKED lets concurrent claimers pass over rows
+    // another claimer is taking right now instead of waiting for them. SQLite has one writer at a
+    // time and no row locks, so there the transaction alone keeps claims apart.
+    const due = await trx
+      .selectFrom('deliveries')
+      .select(['id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'attempts'])
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', o.nowMs)
+      .orderBy('next_attempt_at')
+      .orderBy('id')
+      .limit(o.limit)
+      .$if(db.caps.skipLocked, (qb) => qb.forUpdate().skipLocked())
+      .execute()
+    if (due.length === 0) return []
+    const ids = due.map((r) => r.id)
+    // The due check is repeated so that, even without row locks, a row another process leased in
+    // the meantime is not taken over.
+    const res = await trx
+      .updateTable('deliveries')
+      .set({ lease_owner: o.owner, next_attempt_at: leaseUntil, updated_at: o.nowMs })
+      .where('id', 'in', ids)
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', o.nowMs)
+      .executeTakeFirst()
+    let mine = due
+    if (Number(res.numUpdatedRows) !== due.length) {
+      const owned = await trx.selectFrom('deliveries').select('id').where('id', 'in', ids).where('lease_owner', '=', o.owner).where('next_attempt_at', '=', leaseUntil).execute()
+      const ownedIds = new Set(owned.map((r) => r.id))
+      mine = due.filter((r) => ownedIds.has(r.id))
+    }
+    return mine.map((r) => ({ ...r, attempts: Number(r.attempts), owner: o.owner, leaseUntil }))
+  })
+}

@@ -1,0 +1,69 @@
+// Finalising attempts: one short transaction per batch of finished sends (acks are batched, as
+// measured in research §4: one commit for many rows). Each row is finalised only while this claim
+// still owns it (lease_owner and lease end unchanged); if the lease ran out and someone else took
+// the row, this result is dropped and the other runner's result counts.
+import { sql } from 'kysely'
+import type { Db } from '../db/connect.js'
+import type { Finish } from './outcome.js'
+
+/** Writes the finished attempts and returns those that were applied (still owned). */
+export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: number): Promise<Finish[]> {
+  if (items.length === 0) return []
+  return db.db.transaction().execute(async (trx) => {
+    // Lock the rows (MySQL) before checking ownership, so a claimer cannot take one between the
+    // check and the update; SQLite's single writer gives the same guarantee.
+    const rows = await trx
+      .selectFrom('deliveries')
+      .select(['id', 'lease_owner', 'next_attempt_at'])
+      .where('id', 'in', items.map((i) => i.claim.id))
+      .$if(db.caps.skipLocked, (qb) => qb.forUpdate())
+      .execute()
+    const current = new Map(rows.map((r) => [r.id, r]))
+    const owned = items.filter((i) => {
+      const row = current.get(i.claim.id)
+      return row !== undefined && row.lease_owner === i.claim.owner && Number(row.next_attempt_at) === i.claim.leaseUntil
+    })
+    if (owned.length === 0) return []
+
+    // Successes differ only in status code, time and duration: one UPDATE for all of them.
+    const succeeded = owned.filter((i) => i.status === 'succeeded' && i.attempt)
+    if (succeeded.length > 0) {
+      const pick = (f: (i: Finish) => number | null) =>
+        sql<number>`case ${sql.join(succeeded.map((i) => sql`when id = ${i.claim.id} then ${f(i)}`), sql` `)} end`
+      await trx
+        .updateTable('deliveries')
+        .set({
+          status: 'succeeded', attempts: sql<number>`attempts + 1`, next_attempt_at: null, lease_owner: null, last_error: null,
+          last_status_code: pick((i) => i.attempt!.statusCode),
+          last_attempt_at: pick((i) => i.attempt!.startedAt),
+          last_duration_ms: pick((i) => i.attempt!.durationMs),
+          updated_at: nowMs,
+        })
+        .where('id', 'in', succeeded.map((i) => i.claim.id))
+        .execute()
+    }
+    for (const i of owned) {
+      if (i.status === 'succeeded' && i.attempt) continue
+      await trx
+        .updateTable('deliveries')
+        .set({
+          status: i.status, next_attempt_at: i.nextAttemptAt, lease_owner: null, last_error: i.lastError, updated_at: nowMs,
+          ...(i.attempt
+            ? { attempts: i.claim.attempts + 1, last_status_code: i.attempt.statusCode, last_attempt_at: i.attempt.startedAt, last_duration_ms: i.attempt.durationMs }
+            : {}),
+        })
+        .where('id', '=', i.claim.id)
+        .execute()
+    }
+    const attempts = owned.flatMap((i) =>
+      i.attempt
+        ? [{
+            delivery_id: i.claim.id, attempt: i.claim.attempts + 1, started_at: i.attempt.startedAt, duration_ms: i.attempt.durationMs,
+            status_code: i.attempt.statusCode, error_class: i.attempt.errorClass, error: i.attempt.error, trigger: i.trigger,
+          }]
+        : [],
+    )
+    if (attempts.length > 0) await trx.insertInto('delivery_attempts').values(attempts).execute()
+    return owned
+  })
+}

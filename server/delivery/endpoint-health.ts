@@ -1,0 +1,55 @@
+// An endpoint's failure streak and automatic disabling. Runs after the delivery rows committed, one
+// short statement at a time in endpoint id order: endpoint rows are shared by many deliveries, and
+// holding their locks inside the ack transaction would make concurrent acks wait on each other.
+import type { Db } from '../db/connect.js'
+import type { Config } from '../config/schema.js'
+import type { Finish } from './outcome.js'
+import { GONE_REASON } from './retry-policy.js'
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
+
+export function streakReason(failingSince: number, disableAfterMs: number): string {
+  const span = disableAfterMs % 86_400_000 === 0 ? `${disableAfterMs / 86_400_000} days` : `${Math.round(disableAfterMs / 3_600_000)} hours`
+  return `Failing continuously for ${span.replace(/^1 (day|hour)s/, '1 $1')} (since ${day(failingSince)})`
+}
+
+export async function applyEndpointEffects(db: Db, applied: readonly Finish[], config: Config, nowMs: number): Promise<void> {
+  const clear = new Set<string>()
+  const streak = new Set<string>()
+  const gone = new Set<string>()
+  for (const f of applied) {
+    const id = f.claim.endpoint_id
+    if (f.endpointEffect === 'clear') clear.add(id)
+    else if (f.endpointEffect === 'streak') streak.add(id)
+    else if (f.endpointEffect === 'gone') gone.add(id)
+  }
+  const sorted = (s: Set<string>) => [...s].sort()
+
+  if (clear.size > 0) {
+    await db.db.updateTable('endpoints').set({ failing_since: null }).where('id', 'in', sorted(clear)).where('failing_since', 'is not', null).execute()
+  }
+  for (const id of sorted(gone)) {
+    await db.db
+      .updateTable('endpoints')
+      .set({ is_active: 0, disabled_reason: GONE_REASON, disabled_at: nowMs, updated_at: nowMs })
+      .where('id', '=', id)
+      .where('is_active', '=', 1)
+      .execute()
+  }
+  for (const id of sorted(streak)) {
+    if (clear.has(id)) continue // a success in the same batch: the endpoint answers, no streak
+    await db.db.updateTable('endpoints').set({ failing_since: nowMs }).where('id', '=', id).where('failing_since', 'is', null).execute()
+    const row = await db.db.selectFrom('endpoints').select(['failing_since', 'is_active']).where('id', '=', id).executeTakeFirst()
+    if (!row || row.failing_since === null || Number(row.is_active) !== 1) continue
+    const since = Number(row.failing_since)
+    if (nowMs - since < config.disableAfterMs) continue
+    // Guarded by the streak start we read, so a success that cleared it meanwhile wins.
+    await db.db
+      .updateTable('endpoints')
+      .set({ is_active: 0, disabled_reason: streakReason(since, config.disableAfterMs), disabled_at: nowMs, updated_at: nowMs })
+      .where('id', '=', id)
+      .where('is_active', '=', 1)
+      .where('failing_since', '=', since)
+      .execute()
+  }
+}

@@ -1,0 +1,58 @@
+// Turns claims into ready-to-send jobs: the endpoint's URL and signing keys and the event's stored
+// payload bytes. Claims that cannot be sent (endpoint deleted or turned off, payload purged) are
+// finished right away without a request.
+import type { Db } from '../db/connect.js'
+import type { Config } from '../config/schema.js'
+import type { EndpointRow } from '../db/schema.js'
+import { activeSigningKeys } from '../webhooks/signing-keys.js'
+import type { SigningKey } from '../signing/headers.js'
+import type { Claim } from './claim.js'
+import { notSent, type Finish } from './outcome.js'
+
+export interface Job {
+  claim: Claim
+  url: string
+  /** The stored payload: signed and sent exactly as stored, never re-serialised. */
+  body: string
+  keys: SigningKey[]
+}
+
+export function offReason(endpoint: Pick<EndpointRow, 'disabled_reason'>): string {
+  return endpoint.disabled_reason ? `Endpoint is disabled: ${endpoint.disabled_reason}` : 'Endpoint is paused'
+}
+
+export async function prepareJobs(db: Db, claims: readonly Claim[], config: Config, nowMs: number): Promise<{ jobs: Job[]; unsendable: Finish[] }> {
+  const jobs: Job[] = []
+  const unsendable: Finish[] = []
+  if (claims.length === 0) return { jobs, unsendable }
+  const [endpoints, events] = await Promise.all([
+    db.db.selectFrom('endpoints').selectAll().where('id', 'in', [...new Set(claims.map((c) => c.endpoint_id))]).execute(),
+    db.db.selectFrom('events').select(['id', 'payload']).where('id', 'in', [...new Set(claims.map((c) => c.event_id))]).execute(),
+  ])
+  const endpointById = new Map(endpoints.map((e) => [e.id, e]))
+  const payloadById = new Map(events.map((e) => [e.id, e.payload]))
+  // Decrypting secrets costs a key derivation; do it once per endpoint per batch.
+  const keysByEndpoint = new Map<string, SigningKey[] | Error>()
+  for (const claim of claims) {
+    const endpoint = endpointById.get(claim.endpoint_id)
+    const payload = payloadById.get(claim.event_id)
+    if (!endpoint) { unsendable.push(notSent(claim, 'Endpoint deleted')); continue }
+    if (Number(endpoint.is_active) !== 1) { unsendable.push(notSent(claim, offReason(endpoint))); continue }
+    if (payload === null || payload === undefined) { unsendable.push(notSent(claim, 'Payload expired')); continue }
+    let keys = keysByEndpoint.get(endpoint.id)
+    if (!keys) {
+      try {
+        keys = activeSigningKeys(endpoint, config.appKey, nowMs)
+      } catch {
+        keys = new Error('unreadable')
+      }
+      keysByEndpoint.set(endpoint.id, keys)
+    }
+    if (keys instanceof Error) {
+      unsendable.push(notSent(claim, "The endpoint's secret cannot be decrypted (was QSM_APP_KEY changed?)"))
+      continue
+    }
+    jobs.push({ claim, url: endpoint.url, body: payload, keys })
+  }
+  return { jobs, unsendable }
+}
