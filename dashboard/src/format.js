@@ -21,7 +21,7 @@ export function rate(r) {
   return r === null || r === undefined ? 'No finished deliveries' : `${Math.round(r * 100)} % succeeded`
 }
 
-export const ms = (n) => (n === null || n === undefined ? '' : `${n} ms`)
+export const ms = (n) => (n === null || n === undefined ? '' : n >= 1000 ? `${+(n / 1000).toFixed(1)} s` : `${n} ms`)
 
 const DELIVERY = { succeeded: '✓ Succeeded', failed: '✕ Failed', pending: '… Pending' }
 const ENDPOINT = { active: '● Active', paused: '‖ Paused', disabled: '⚠ Disabled' }

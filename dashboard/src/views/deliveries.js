@@ -44,7 +44,10 @@ export function Deliveries({ query }) {
   const names = Object.fromEntries(eps.filter((e) => e.description).map((e) => [e.id, e.description]))
   const typeList = types.data ? types.data.data.map((t) => t.type) : []
   return html`<section>
-    <${PageTitle}>Deliveries<//>
+    <div class="page-head">
+      <${PageTitle}>Deliveries<//>
+      <button type="button" class="btn" onClick=${() => load(null)} disabled=${page.loading}>Refresh</button>
+    </div>
     <p class="muted lead">Each delivery is one event sent to one endpoint. Failed deliveries are retried on a schedule.</p>
     <form class="filters" aria-label="Filter deliveries" onSubmit=${(e) => { e.preventDefault(); load(null) }}>
       <${Select} name="status" label="Status" value=${filters.status} onChange=${set('status')}

@@ -15,7 +15,7 @@ function Attempts({ detail }) {
   return html`<ol class="attempts">
     ${log.map((a) => html`<li key=${a.attempt}>
       <strong>Attempt ${a.attempt}</strong> · <time datetime=${a.started_at}>${fullTime(a.started_at)}</time> · ${TRIGGER[a.trigger] || a.trigger}<br />
-      ${a.status_code ? `Answered ${a.status_code}` : 'No answer'} in ${ms(a.duration_ms)}${a.error ? html` · <span class="err-text">${a.error}</span>` : ''}
+      ${a.status_code ? `Answered ${a.status_code}` : 'No answer'} in ${ms(a.duration_ms)}${a.error && a.error !== `HTTP ${a.status_code}` ? html` · <span class="err-text">${a.error}</span>` : ''}
     </li>`)}
   </ol>`
 }
@@ -61,7 +61,7 @@ export function DeliveryItem({ d, name, onChange }) {
     <p>${name && html`<strong>${name} </strong>`}<span class="url">${d.endpoint_url || d.endpoint_id}</span></p>
     <p class="muted">
       ${d.attempts === 1 ? '1 attempt' : `${d.attempts} attempts`}
-      ${d.last_status_code ? ` · last answer ${d.last_status_code}` : ''}${d.last_error ? ` · ${d.last_error}` : ''}
+      ${d.last_status_code ? ` · last answer ${d.last_status_code}` : ''}${d.last_error && d.last_error !== `HTTP ${d.last_status_code}` ? ` · ${d.last_error}` : ''}
       ${d.status === 'pending' && d.next_attempt_at ? ` · ${due(d.next_attempt_at)}` : ''}
     </p>
     <div class="actions">
