@@ -3,6 +3,7 @@
 // sideways. Also: the create form with the keyboard only, and the signed-out screens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
+import { encryptSecret, generateSecret } from '../../server/crypto/secrets.js'
 import { seedDelivery, seedEndpoint, seedEvent, seedPair } from '../helpers/seed.js'
 import { DESKTOP, MOBILE, openPage, overflowsX, pageErrors, shot, startStack, type Stack } from './helpers.js'
 
@@ -12,7 +13,9 @@ let active = ''
 
 async function seed(s: Stack) {
   const now = Date.now()
-  active = await seedEndpoint(s.db, { userId: USER, url: `${s.receiver.url}/webhooks/qsm/orders-and-invoices-with-a-long-path`, eventTypes: ['email.*', 'usage.threshold_reached'], at: now - 3000 })
+  // A real encrypted secret: the delivery loop sends the pending delivery below while we look.
+  const secretEnc = encryptSecret(generateSecret(), s.deps.config.appKey)
+  active = await seedEndpoint(s.db, { userId: USER, url: `${s.receiver.url}/webhooks/qsm/orders-and-invoices-with-a-long-path`, eventTypes: ['email.*', 'usage.threshold_reached'], at: now - 3000, secretEnc })
   await s.db.db.updateTable('endpoints').set({ description: 'Order system' }).where('id', '=', active).execute()
   const paused = await seedEndpoint(s.db, { userId: USER, url: 'https://crm.example.com/hooks/qsm', eventTypes: ['email.failed'], isActive: false, at: now - 2000 })
   await s.db.db.updateTable('endpoints').set({ description: 'CRM (paused while we migrate)' }).where('id', '=', paused).execute()
@@ -22,7 +25,13 @@ async function seed(s: Stack) {
     await seedPair(s.db, { userId: USER, endpointId: active, status, type })
   }
   const eventId = await seedEvent(s.db, { userId: USER, type: 'email.spam' })
-  await seedDelivery(s.db, { userId: USER, endpointId: active, eventId, eventType: 'email.spam', status: 'failed', attempts: 5, lastStatusCode: 503, lastError: 'HTTP 503 Service Unavailable' })
+  const spam = await seedDelivery(s.db, { userId: USER, endpointId: active, eventId, eventType: 'email.spam', status: 'failed', attempts: 3, lastStatusCode: 503, lastError: 'HTTP 503' })
+  const attempts = [
+    { status_code: null, duration_ms: 10_000, error_class: 'timeout', error: 'No answer within 10 s' },
+    { status_code: 503, duration_ms: 41, error_class: 'http_error', error: 'HTTP 503' },
+    { status_code: 503, duration_ms: 38, error_class: 'http_error', error: 'HTTP 503' },
+  ]
+  await s.db.db.insertInto('delivery_attempts').values(attempts.map((a, i) => ({ ...a, delivery_id: spam, attempt: i + 1, started_at: now - (3 - i) * 600_000, trigger: 'scheduled' }))).execute()
 }
 
 async function signedIn(viewport: typeof DESKTOP): Promise<Page> {
