@@ -1,7 +1,8 @@
 // The dashboard's browser tests run against the real thing: the built dashboard, the real app on a
 // real port over a SQLite file, a loopback receiver, and the system Chromium through playwright-core.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import type { AddressInfo } from 'node:net'
@@ -79,13 +80,13 @@ export interface Stack {
   close(): Promise<void>
 }
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   buildDashboard()
   mkdirSync(IMAGES, { recursive: true })
   const created = await createTestDatabase('sqlite')
   const db = await connect(created.url)
   await migrateToLatest(db)
-  const config = testConfig({ QSM_ALLOW_PRIVATE_TARGETS: 'true' }, created.url)
+  const config = testConfig({ QSM_ALLOW_PRIVATE_TARGETS: 'true', ...env }, created.url)
   const deps: AppDeps = {
     db, config, clock: systemClock, random: Math.random, log: createLogger({ level: 'silent' }),
     sender: createUndiciSender({ allowPrivateTargets: true, concurrency: config.concurrency }),
@@ -164,4 +165,26 @@ export async function shotsBothWidths(page: Page, name: string): Promise<void> {
 /** True when the page scrolls sideways (something wider than the viewport). */
 export async function overflowsX(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth)
+}
+
+/**
+ * dashboard/dist uploaded to another host under /webhooks/, as on shared hosting: a plain file
+ * server on its own port (so another origin), with config.js pointing at the API. Call setApiBase
+ * once the API's address is known.
+ */
+export async function serveSubfolder(): Promise<{ origin: string; setApiBase(base: string): void; close(): Promise<void> }> {
+  let apiBase = ''
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' }
+  const server = createServer((req, res) => {
+    const name = (req.url ?? '/').replace(/^\/webhooks\//, '').split('?')[0] || 'index.html'
+    if (!req.url?.startsWith('/webhooks/') || !/^[a-z-]+\.(html|js|css)$/.test(name)) return void res.writeHead(404).end()
+    const body = name === 'config.js' ? `window.QSM_CONFIG = { apiBase: ${JSON.stringify(apiBase)} }` : readFileSync(join('dashboard/dist', name))
+    res.writeHead(200, { 'content-type': types[name.slice(name.lastIndexOf('.'))]! }).end(body)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    setApiBase: (base) => void (apiBase = base),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
 }

@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { encryptSecret, generateSecret } from '../../server/crypto/secrets.js'
 import { seedDelivery, seedEndpoint, seedEvent, seedPair } from '../helpers/seed.js'
-import { DESKTOP, MOBILE, openPage, overflowsX, pageErrors, shot, startStack, type Stack } from './helpers.js'
+import { DESKTOP, MOBILE, openPage, overflowsX, pageErrors, serveSubfolder, shot, startStack, type Stack } from './helpers.js'
 
 const USER = 'usr_screens'
 let stack: Stack
+let upload: Awaited<ReturnType<typeof serveSubfolder>>
 let active = ''
 
 async function seed(s: Stack) {
@@ -48,10 +49,13 @@ async function capture(page: Page, name: string) {
 
 describe('dashboard screens', () => {
   beforeAll(async () => {
-    stack = await startStack()
+    upload = await serveSubfolder()
+    stack = await startStack({ QSM_DASHBOARD_ORIGIN: upload.origin })
+    upload.setApiBase(stack.base)
     await seed(stack)
   })
   afterAll(async () => {
+    await upload?.close()
     await stack?.close()
     expect(pageErrors).toEqual([])
   })
@@ -110,6 +114,15 @@ describe('dashboard screens', () => {
     await page.keyboard.press('Tab')
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)
     expect(outline).toBe('solid')
+    await page.context().close()
+  })
+
+  it('works uploaded to a sub-folder of another host, with the API address in config.js (CORS)', async () => {
+    const page = await openPage(stack, DESKTOP)
+    const token = (await stack.link(USER)).split('#token=')[1]
+    await page.goto(`${upload.origin}/webhooks/#token=${token}`)
+    await page.getByText('Order system').waitFor()
+    expect(page.url()).toBe(`${upload.origin}/webhooks/#/`)
     await page.context().close()
   })
 
