@@ -3,8 +3,9 @@
 import { html } from 'htm/preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 
-export function ConfirmButton({ label, question, confirmLabel, onConfirm, danger = true, busy = false }) {
+export function ConfirmButton({ label, question, confirmLabel, onConfirm, danger = true }) {
   const [open, setOpen] = useState(false)
+  const [busy, setBusy] = useState(false)
   const confirmRef = useRef(null)
   const openerRef = useRef(null)
   useEffect(() => {
@@ -21,7 +22,7 @@ export function ConfirmButton({ label, question, confirmLabel, onConfirm, danger
     <p>${question}</p>
     <div class="actions">
       <button type="button" class=${danger ? 'btn btn-danger' : 'btn btn-primary'} ref=${confirmRef} disabled=${busy}
-        onClick=${async () => { await onConfirm(); setOpen(false) }}>${confirmLabel}</button>
+        onClick=${async () => { setBusy(true); try { await onConfirm() } finally { setBusy(false); close() } }}>${confirmLabel}</button>
       <button type="button" class="btn" onClick=${close}>Cancel</button>
     </div>
   </div>`
