@@ -118,6 +118,11 @@ describe('dashboard flow (desktop)', () => {
     await page.goto(`${stack.base}/dashboard/#/endpoints/${endpointId}`)
     await page.getByRole('button', { name: 'Reveal secret' }).click()
     const old = await page.getByTestId('secret-value').textContent()
+    // Escape closes the question and gives focus back to the button that opened it.
+    await page.getByRole('button', { name: 'Rotate secret' }).click()
+    await page.keyboard.press('Escape')
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Rotate secret')
+    expect(await page.getByRole('button', { name: 'Make a new secret' }).count()).toBe(0)
     await page.getByRole('button', { name: 'Rotate secret' }).click()
     await page.getByRole('button', { name: 'Make a new secret' }).click()
     const rotated = page.getByTestId('rotated-secret')
