@@ -80,6 +80,9 @@ export async function startLedgerReceiver(reply: LedgerReceiver['reply'] = () =>
         return
       }
       const send = () => {
+        // An answer written after the sender gave up (its timeout closed the socket) was never
+        // received; it does not count as a delivery.
+        if (res.destroyed || req.socket.destroyed) return
         hit.answered = r.status
         res.writeHead(r.status, { 'content-type': 'text/plain', ...r.headers })
         res.end(r.body ?? '')
@@ -186,7 +189,7 @@ export function checkLedger(input: { accepted: LedgerEvent[]; endpoints: LedgerE
     const n = ok.get(pair) ?? 0
     if (n === 0) report.missing.push(pair)
     else report.delivered += 1
-    if (n > 1) report.duplicates.push(`${pair} x${n}`)
+    if (n > 1) report.duplicates.push(`${pair} (${new URL(input.endpoints.find((e) => pair.endsWith('@' + e.id))!.url).pathname}) x${n}`)
   }
   for (const [pair, k] of keys) {
     if (k.size > 1) report.keyMismatch.push(`${pair}: ${[...k].join(' / ')}`)
@@ -210,4 +213,55 @@ export function describeLedger(r: LedgerReport): string {
     r.badSignature.length ? `bad signature ${r.badSignature.length}` : '',
   ].filter(Boolean)
   return [head, ...parts].join('; ')
+}
+
+/**
+ * A TCP server that reads one HTTP request per connection and answers with raw bytes from
+ * `answer(n)` (n = requests so far), then closes: for garbage, truncated or non-HTTP answers.
+ * Requests are recorded as LedgerHits, answered = the status in the bytes if they parse, else null.
+ */
+export async function startRawReceiver(answer: (n: number) => string): Promise<{ url: string; hits: LedgerHit[]; close(): Promise<void> }> {
+  const { createServer: createTcpServer } = await import('node:net')
+  const hits: LedgerHit[] = []
+  const sockets = new Set<import('node:net').Socket>()
+  const server = createTcpServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => {})
+    let buf = Buffer.alloc(0)
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk])
+      const end = buf.indexOf('\r\n\r\n')
+      if (end < 0) return
+      const head = buf.subarray(0, end).toString('latin1')
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0)
+      if (buf.length < end + 4 + length) return
+      const body = buf.subarray(end + 4, end + 4 + length).toString('utf8')
+      buf = Buffer.alloc(0)
+      const h = (name: string) => new RegExp(`\\r\\n${name}:\\s*([^\\r]*)`, 'i').exec(head)?.[1] ?? null
+      let eventId: string | null = null
+      try {
+        eventId = (JSON.parse(body) as { id?: string }).id ?? null
+      } catch {
+        /* not JSON */
+      }
+      const reply = answer(hits.length)
+      const status = /^HTTP\/1\.[01] (\d{3}) /.exec(reply)?.[1]
+      hits.push({
+        path: head.split(' ')[1] ?? '', eventId, webhookId: h('webhook-id'), qsmEventId: h('x-qsm-event-id'), timestamp: h('webhook-timestamp'),
+        signature: h('webhook-signature'), body, answered: status ? Number(status) : null, at: Date.now(),
+      })
+      socket.end(reply)
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits,
+    async close() {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
 }
