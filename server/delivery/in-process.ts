@@ -1,7 +1,48 @@
-// The delivery loop that runs inside the web process. (Being built.)
+// The delivery loop inside the web process: a pass right after an ingest (wake), and a slow poll
+// so retries that fall due are sent while the process lives. Under Passenger the process may be
+// stopped when idle; then /tick from cron picks up whatever is due.
 import type { AppDeps } from '../http/context.js'
-import { idleDispatcher, type Dispatcher } from './types.js'
+import { releaseOwner } from './release.js'
+import { newOwnerId, runDue } from './runner.js'
+import type { Dispatcher } from './types.js'
 
-export function startInProcessDispatcher(_deps: AppDeps): Dispatcher {
-  return idleDispatcher
+/** How long one pass may keep claiming; a new pass starts at the next wake or poll. */
+const PASS_BUDGET_MS = 60_000
+
+export function startInProcessDispatcher(deps: AppDeps, opts: { pollMs?: number } = {}): Dispatcher {
+  const owner = newOwnerId()
+  let current: Promise<void> | null = null
+  let again = false
+  let stopped = false
+
+  const pass = () => {
+    if (stopped) return
+    // One pass at a time; a wake during a pass asks for another one right after it.
+    if (current) { again = true; return }
+    current = (async () => {
+      do {
+        again = false
+        try {
+          await runDue(deps, { owner, budgetMs: PASS_BUDGET_MS, stopWhenEmpty: true, shouldStop: () => stopped })
+        } catch (err) {
+          deps.log.error('delivery pass failed', { error: (err as Error).message })
+        }
+      } while (again && !stopped)
+    })().finally(() => { current = null })
+  }
+
+  const timer = setInterval(pass, opts.pollMs ?? 1_000)
+  timer.unref()
+
+  return {
+    // setImmediate: the ingest answer is sent first, then the first attempts start.
+    wake: () => { setImmediate(pass) },
+    async stop() {
+      stopped = true
+      clearInterval(timer)
+      await current
+      // Anything still leased by this process goes back, so another one can send it now.
+      await releaseOwner(deps.db, owner, deps.clock.now()).catch(() => 0)
+    },
+  }
 }

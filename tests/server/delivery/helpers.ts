@@ -52,11 +52,16 @@ export async function closedPort(): Promise<number> {
   return port
 }
 
-/** A receiver that answers after `delayMs` and records the most requests it had in flight at once, per path and overall. */
+/**
+ * A receiver that answers after `delayMs` and records the most requests it had in flight at once:
+ * overall, per path, per group (the path up to its first "-", e.g. /u1-a and /u1-b are group /u1)
+ * and for one delivery (path + webhook-id).
+ */
 export async function countingReceiver(delayMs: number) {
   let inFlight = 0
   const perKey = new Map<string, number>()
-  const stats = { maxInFlight: 0, maxPerPath: new Map<string, number>(), maxSameDelivery: 0, count: 0 }
+  const groupNow = new Map<string, number>()
+  const stats = { maxInFlight: 0, maxPerPath: new Map<string, number>(), maxPerGroup: new Map<string, number>(), maxSameDelivery: 0, count: 0, keys: new Set<string>() }
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume()
     req.on('end', () => {
@@ -69,8 +74,13 @@ export async function countingReceiver(delayMs: number) {
       const pathNow = [...perKey.entries()].filter(([k]) => k.startsWith(path + '|')).reduce((n, [, v]) => n + v, 0)
       stats.maxPerPath.set(path, Math.max(stats.maxPerPath.get(path) ?? 0, pathNow))
       stats.maxInFlight = Math.max(stats.maxInFlight, inFlight)
+      stats.keys.add(key)
+      const group = path.split('-')[0]!
+      groupNow.set(group, (groupNow.get(group) ?? 0) + 1)
+      stats.maxPerGroup.set(group, Math.max(stats.maxPerGroup.get(group) ?? 0, groupNow.get(group)!))
       setTimeout(() => {
         inFlight -= 1
+        groupNow.set(group, groupNow.get(group)! - 1)
         perKey.set(key, perKey.get(key)! - 1)
         res.writeHead(200).end('ok')
       }, delayMs)

@@ -1,0 +1,71 @@
+// The dashboard's "Send test event": a webhook.test event and its delivery row, sent now through
+// the same sender, address checks and signing as real deliveries, with the outcome explained.
+// It works on a paused or disabled endpoint too (that is how a user checks a fix before turning
+// it back on), is never retried, and never counts toward the endpoint's failure streak.
+import type { AppDeps } from '../http/context.js'
+import type { EndpointRow } from '../db/schema.js'
+import { newId } from '../db/ids.js'
+import { buildDeliveryHeaders } from '../signing/headers.js'
+import { activeSigningKeys } from '../webhooks/signing-keys.js'
+import { leaseMsFor, type Claim } from './claim.js'
+import { finishDeliveries } from './complete.js'
+import { afterSend } from './outcome.js'
+import { newOwnerId } from './runner.js'
+import { hintFor } from './test-hints.js'
+import type { ErrorClass } from './types.js'
+
+export const TEST_NOTE = 'A test event sent from the QSM Webhooks dashboard.'
+
+export interface TestSendAnswer {
+  ok: boolean
+  status_code: number | null
+  duration_ms: number
+  error_class: ErrorClass | null
+  error: string | null
+  hint: string | null
+  response_excerpt: string
+  headers_sent: Record<string, string>
+  event_id: string
+  delivery_id: string
+}
+
+export async function sendTestEvent(deps: AppDeps, endpoint: EndpointRow, actorId: string): Promise<TestSendAnswer> {
+  const { db, config, clock } = deps
+  const now = clock.now()
+  const eventId = newId('evt', now)
+  const body = JSON.stringify({
+    id: eventId, type: 'webhook.test', schema_version: 1, occurred_at: new Date(now).toISOString(), user_id: endpoint.user_id,
+    actor: { type: 'user', id: actorId }, data: { endpoint_id: endpoint.id, note: TEST_NOTE },
+  })
+  // The row is created already leased by this request, so no runner picks it up meanwhile.
+  const claim: Claim = {
+    id: newId('dlv', now), event_id: eventId, endpoint_id: endpoint.id, user_id: endpoint.user_id, event_type: 'webhook.test',
+    attempts: 0, owner: `test:${newOwnerId()}`.slice(0, 80), leaseUntil: now + leaseMsFor(config.deliveryTimeoutMs),
+  }
+  await db.db.transaction().execute(async (trx) => {
+    await trx.insertInto('events').values({ id: eventId, user_id: endpoint.user_id, type: 'webhook.test', schema_version: 1, occurred_at: now, payload: body, received_at: now }).execute()
+    await trx.insertInto('deliveries').values({
+      id: claim.id, event_id: eventId, endpoint_id: endpoint.id, user_id: endpoint.user_id, event_type: 'webhook.test', status: 'pending',
+      attempts: 0, next_attempt_at: claim.leaseUntil, lease_owner: claim.owner, last_status_code: null, last_error: null,
+      last_attempt_at: null, last_duration_ms: null, created_at: now, updated_at: now,
+    }).execute()
+  })
+
+  const startedAt = clock.now()
+  const headers = buildDeliveryHeaders({ eventId, eventType: 'webhook.test', body, keys: activeSigningKeys(endpoint, config.appKey, startedAt), nowMs: startedAt })
+  const result = await deps.sender.send({ url: endpoint.url, headers, body, timeoutMs: config.deliveryTimeoutMs })
+  await finishDeliveries(db, [afterSend(claim, result, startedAt, clock.now(), config, deps.random, 'test')], clock.now())
+
+  return {
+    ok: result.ok,
+    status_code: result.statusCode,
+    duration_ms: result.durationMs,
+    error_class: result.errorClass,
+    error: result.error,
+    hint: hintFor(result),
+    response_excerpt: result.responseExcerpt,
+    headers_sent: headers,
+    event_id: eventId,
+    delivery_id: claim.id,
+  }
+}

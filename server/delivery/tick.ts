@@ -1,0 +1,20 @@
+// One /tick (or `qsm-webhooks tick`): send what is due within the tick budget, then purge what is
+// past retention. Two ticks at the same time are safe: claims are leases, each row goes to one.
+import type { AppDeps } from '../http/context.js'
+import { purgeExpired, type PurgeSummary } from './log/purge.js'
+import { newOwnerId, runDue, type RunSummary } from './runner.js'
+
+export interface TickSummary extends RunSummary {
+  purged: PurgeSummary
+}
+
+export async function runTick(deps: AppDeps, opts: { leaseMs?: number } = {}): Promise<TickSummary> {
+  const run = await runDue(deps, { owner: newOwnerId(), budgetMs: deps.config.tickBudgetSeconds * 1000, stopWhenEmpty: true, leaseMs: opts.leaseMs })
+  const purged = await purgeExpired(deps.db, deps.config, deps.clock.now())
+  return { ...run, purged }
+}
+
+export function tickLine(s: TickSummary): string {
+  return `tick: ${s.claimed} claimed, ${s.succeeded} succeeded, ${s.retried} to retry, ${s.failed} failed` +
+    `${s.released ? `, ${s.released} given back` : ''} in ${s.duration_ms} ms; purged ${s.purged.payloads_purged} payloads, ${s.purged.deliveries_purged} log rows`
+}

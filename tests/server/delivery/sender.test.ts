@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createUndiciSender, parseRetryAfter, RESPONSE_READ_BYTES } from '../../../server/delivery/sender.js'
+import { startReceiver, type Receiver } from '../../helpers/receiver.js'
+import { closedPort } from './helpers.js'
+
+const req = (url: string, timeoutMs = 2000) => ({ url, headers: { 'content-type': 'application/json' }, body: '{"a":1}', timeoutMs })
+
+describe('createUndiciSender', () => {
+  const sender = createUndiciSender({ allowPrivateTargets: true, concurrency: 4 })
+  let receiver: Receiver
+  let endless: Server
+  let endlessUrl: string
+  beforeAll(async () => {
+    receiver = await startReceiver()
+    // Answers 200 and then streams a body that never ends.
+    endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      const chunk = Buffer.alloc(1024, 'x')
+      const timer = setInterval(() => res.write(chunk), 1)
+      res.on('close', () => clearInterval(timer))
+    })
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve))
+    endlessUrl = `http://127.0.0.1:${(endless.address() as AddressInfo).port}/`
+  })
+  afterAll(async () => {
+    await sender.close()
+    await receiver.close()
+    endless.closeAllConnections()
+    await new Promise((r) => endless.close(r))
+  })
+
+  it('reads at most 4 KB of an answer and stops, even when the body never ends', async () => {
+    const started = Date.now()
+    const result = await sender.send(req(endlessUrl, 5000))
+    expect(result).toMatchObject({ ok: true, statusCode: 200, errorClass: null })
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(result.responseExcerpt).toHaveLength(300)
+    expect(RESPONSE_READ_BYTES).toBe(4096)
+  })
+
+  it('keeps the URL host name as the Host header while connecting to the checked address', async () => {
+    const result = await sender.send(req(`http://localhost:${receiver.port}/h?x=1`))
+    expect(result.ok).toBe(true)
+    const got = receiver.received.at(-1)!
+    expect(got.headers.host).toBe(`localhost:${receiver.port}`)
+    expect(got.path).toBe('/h?x=1')
+  })
+
+  it('names a refused connection with the address and port and asks about the firewall', async () => {
+    const port = await closedPort()
+    const result = await sender.send(req(`http://127.0.0.1:${port}/`))
+    expect(result).toMatchObject({ ok: false, statusCode: null, errorClass: 'refused' })
+    expect(result.error).toBe(`connection refused by 127.0.0.1:${port} — is the server running and the port open in its firewall?`)
+  })
+
+  it('reports a host name that does not resolve as a DNS failure', async () => {
+    const result = await sender.send(req('http://no-such-host.invalid/'))
+    expect(result).toMatchObject({ ok: false, errorClass: 'dns' })
+    expect(result.error).toMatch(/^could not resolve host no-such-host\.invalid/)
+  })
+
+  it('reports https spoken to a plain HTTP port as a TLS problem', async () => {
+    const result = await sender.send(req(`https://127.0.0.1:${receiver.port}/`))
+    expect(result).toMatchObject({ ok: false, errorClass: 'tls' })
+  })
+
+  it('refuses private addresses unless they are allowed', async () => {
+    const strict = createUndiciSender({ allowPrivateTargets: false, concurrency: 1 })
+    const before = receiver.received.length
+    const result = await strict.send(req(`http://localhost:${receiver.port}/`))
+    await strict.close()
+    expect(result).toMatchObject({ ok: false, errorClass: 'blocked' })
+    expect(result.error).toMatch(/^blocked: localhost resolves to (127\.0\.0\.1|::1), a loopback address/)
+    expect(receiver.received.length).toBe(before)
+  })
+
+  it('gives a URL it cannot use back as an error instead of throwing', async () => {
+    expect(await sender.send(req('not a url'))).toMatchObject({ ok: false, errorClass: 'error', error: 'the endpoint URL is not valid' })
+    expect(await sender.send(req('ftp://example.com/'))).toMatchObject({ ok: false, errorClass: 'error' })
+  })
+
+  it('passes a short excerpt of an error answer and its Retry-After', async () => {
+    receiver.queue({ status: 503, body: 'e'.repeat(1000), headers: { 'retry-after': '120' } })
+    const result = await sender.send(req(`${receiver.url}/`))
+    expect(result).toMatchObject({ ok: false, statusCode: 503, errorClass: 'http_error', error: 'HTTP 503', retryAfterMs: 120_000 })
+    expect(result.responseExcerpt).toBe('e'.repeat(300))
+  })
+})
+
+describe('parseRetryAfter', () => {
+  const now = Date.UTC(2026, 10, 28, 12, 0, 0)
+  it('reads delta seconds and HTTP dates, and ignores anything else', () => {
+    expect(parseRetryAfter('30', now)).toBe(30_000)
+    expect(parseRetryAfter('Sat, 28 Nov 2026 12:05:00 GMT', now)).toBe(300_000)
+    expect(parseRetryAfter('Sat, 28 Nov 2026 11:00:00 GMT', now)).toBe(0)
+    expect(parseRetryAfter('soon', now)).toBeNull()
+    expect(parseRetryAfter(undefined, now)).toBeNull()
+  })
+})
