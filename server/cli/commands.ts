@@ -1,8 +1,73 @@
-// Long-running CLI commands (tick, worker). (Being built with the delivery engine.)
+// Long-running CLI commands: `tick` (one bounded pass, what /tick does) and `worker` (deliveries
+// continuously until SIGTERM/SIGINT, then the claims it has not started are given back).
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../log.js'
+import { buildDeps, openDatabase } from '../runtime.js'
+import { runTick, tickLine } from '../delivery/tick.js'
+import { newOwnerId, runDue } from '../delivery/runner.js'
+import { leaseMsFor } from '../delivery/claim.js'
+import { releaseOwner } from '../delivery/release.js'
 
-export async function runCommand(command: string, _args: string[], _config: Config, _log: Logger): Promise<number> {
+/** Polling interval of an idle worker; a busy one claims again as soon as slots free up. */
+const WORKER_IDLE_POLL_MS = 250
+
+/**
+ * QSM_LEASE_MS shortens the claim lease of a worker (tests and operations: how soon a killed
+ * worker's deliveries come back). It is read here only, not part of the validated config.
+ */
+function leaseFromEnv(config: Config): number {
+  const raw = process.env.QSM_LEASE_MS
+  if (!raw) return leaseMsFor(config.deliveryTimeoutMs)
+  const ms = Number(raw)
+  if (!Number.isInteger(ms) || ms < 1000) throw new Error('QSM_LEASE_MS must be a whole number of milliseconds, at least 1000')
+  return ms
+}
+
+async function tick(config: Config, log: Logger): Promise<number> {
+  const db = await openDatabase(config, log)
+  const deps = buildDeps(config, db, log)
+  try {
+    process.stdout.write(tickLine(await runTick(deps)) + '\n')
+    return 0
+  } finally {
+    await deps.sender.close()
+    await db.close()
+  }
+}
+
+async function worker(config: Config, log: Logger): Promise<number> {
+  const leaseMs = leaseFromEnv(config)
+  const db = await openDatabase(config, log)
+  const deps = buildDeps(config, db, log)
+  const owner = newOwnerId()
+  let stopping = false
+  const onSignal = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    process.stdout.write(`worker ${owner}: ${signal} received, finishing the requests in flight\n`)
+  }
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  process.on('SIGINT', () => onSignal('SIGINT'))
+  process.stdout.write(
+    `worker ${owner} started: ${db.version}, ${config.concurrency} in flight (${config.userConcurrency} per user), lease ${Math.round(leaseMs / 1000)} s\n`,
+  )
+  try {
+    const s = await runDue(deps, { owner, budgetMs: Number.POSITIVE_INFINITY, stopWhenEmpty: false, leaseMs, idlePollMs: WORKER_IDLE_POLL_MS, shouldStop: () => stopping })
+    // runDue already gave back what it had claimed but not started; this catches anything else.
+    const released = s.released + (await releaseOwner(db, owner, deps.clock.now()))
+    process.stdout.write(
+      `worker ${owner} stopped: ${s.claimed} claimed, ${s.succeeded} succeeded, ${s.retried} to retry, ${s.failed} failed, ${released} given back\n`,
+    )
+    return 0
+  } finally {
+    await deps.sender.close()
+    await db.close()
+  }
+}
+
+export async function runCommand(command: string, _args: string[], config: Config, log: Logger): Promise<number> {
+  if (command === 'tick') return tick(config, log)
+  if (command === 'worker') return worker(config, log)
   process.stderr.write(`Unknown command "${command}". Run qsm-webhooks help.\n`)
   return 2
 }

@@ -61,7 +61,10 @@ export async function countingReceiver(delayMs: number) {
   let inFlight = 0
   const perKey = new Map<string, number>()
   const groupNow = new Map<string, number>()
-  const stats = { maxInFlight: 0, maxPerPath: new Map<string, number>(), maxPerGroup: new Map<string, number>(), maxSameDelivery: 0, count: 0, keys: new Set<string>() }
+  const stats = {
+    maxInFlight: 0, maxPerPath: new Map<string, number>(), maxPerGroup: new Map<string, number>(), maxSameDelivery: 0, count: 0,
+    keys: new Set<string>(), arrivals: [] as { key: string; at: number }[],
+  }
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume()
     req.on('end', () => {
@@ -75,6 +78,7 @@ export async function countingReceiver(delayMs: number) {
       stats.maxPerPath.set(path, Math.max(stats.maxPerPath.get(path) ?? 0, pathNow))
       stats.maxInFlight = Math.max(stats.maxInFlight, inFlight)
       stats.keys.add(key)
+      stats.arrivals.push({ key, at: Date.now() })
       const group = path.split('-')[0]!
       groupNow.set(group, (groupNow.get(group) ?? 0) + 1)
       stats.maxPerGroup.set(group, Math.max(stats.maxPerGroup.get(group) ?? 0, groupNow.get(group)!))
