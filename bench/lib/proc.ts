@@ -17,6 +17,10 @@ export interface Child {
   next<T>(pick: (msg: any) => T | undefined, timeoutMs: number): Promise<T>
   /** Everything the child wrote to stderr (last 8 KB), for error messages. */
   stderr(): string
+  /** The child's stdout text (last 8 KB), for commands that print a summary. */
+  stdout(): string
+  /** Resolves with the exit code when the child exits. */
+  exited: Promise<number | null>
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>
 }
 
@@ -41,8 +45,10 @@ export function spawnNode(args: string[], opts: SpawnOpts = {}): Child {
   const messages: any[] = []
   const waiters: Array<() => void> = []
   let err = ''
+  let out = ''
   let buf = ''
   proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    out = (out + chunk).slice(-8192)
     buf += chunk
     let i: number
     while ((i = buf.indexOf('\n')) >= 0) {
@@ -74,6 +80,8 @@ export function spawnNode(args: string[], opts: SpawnOpts = {}): Child {
     proc,
     pid: proc.pid!,
     stderr: () => err,
+    stdout: () => out,
+    exited: exit,
     next<T>(pick: (msg: any) => T | undefined, timeoutMs: number): Promise<T> {
       const deadline = Date.now() + timeoutMs
       return new Promise<T>((res, rej) => {

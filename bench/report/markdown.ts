@@ -42,7 +42,7 @@ export function renderMarkdown(r: BenchResult): string {
   }
   if (b.send) bRows.push([`B-send: undici Pool.request, signed 1 KB, ${b.send.inFlight} in flight`, `${n(b.send.rate)} req/s`, lat(b.send.latency)])
   out.push(table(['baseline', 'rate', 'p50 / p99 ms'], bRows), '')
-  out.push(...sideBySide(r), ...prototype(r), ...footprint(r), ...ledgers(r))
+  out.push(...sideBySide(r), ...prototype(r), ...details(r), ...footprint(r), ...ledgers(r))
   if (r.errors.length) out.push('## Errors', '', ...r.errors.map((e) => `- ${e.replace(/\n/g, ' ').slice(0, 400)}`), '')
   out.push('Findings and recommended server changes: see bench/README.md.', '')
   return out.join('\n')
@@ -67,6 +67,18 @@ function sideBySide(r: BenchResult): string[] {
     ]),
     '', ...r.bullmq.map((b) => `BullMQ sender: ${b.sender ?? '—'}.`), '',
   ]
+}
+
+function details(r: BenchResult): string[] {
+  const lines: string[] = []
+  for (const d of ['sqlite', 'mysql'] as const) {
+    const s = r.service[d]
+    if (!s) continue
+    if (s.drain) lines.push(`- ${d} drain: ${n(s.drain.delivered)} of ${n(s.drain.seeded)} at ${n(s.drain.rate)}/s (first→last arrival), ${n(s.drain.wallMs)} ms from spawning the worker; worker CPU ${s.drain.usage.worker?.cpuCores ?? '—'} cores` + (s.drain.queriesPerDelivery ? `; MariaDB statements per delivery: ${Object.entries(s.drain.queriesPerDelivery).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''))
+    if (s.tick) lines.push(`- ${d} tick via ${s.tick.via}: ${n(s.tick.delivered)} of ${n(s.tick.seeded)} in ${n(s.tick.elapsedMs)} ms; it said: \`${String(typeof s.tick.summary === 'string' ? s.tick.summary : JSON.stringify(s.tick.summary)).replace(/\s+/g, ' ').slice(0, 200)}\``)
+    if (s.ingestClosed?.usage.service) lines.push(`- ${d} closed-loop ingest: service CPU ${s.ingestClosed.usage.service.cpuCores} cores` + (s.ingestClosed.usage.database ? `, mariadbd ${s.ingestClosed.usage.database.cpuCores} cores` : ''))
+  }
+  return lines.length ? ['## Details', '', ...lines, ''] : []
 }
 
 function prototype(r: BenchResult): string[] {

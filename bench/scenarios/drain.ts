@@ -1,11 +1,11 @@
 // Delivery throughput without ingest: a pre-seeded backlog drained by the `worker` command, and by
 // one /tick with the default 20 s budget. The drain rate is deliveries over first-to-last arrival at
 // the receiver (the worker's boot is reported apart); the tick figure is what one tick delivered.
-import { request } from 'undici'
 import type { BenchDb } from '../lib/database.js'
 import type { RawSql } from '../lib/raw-sql.js'
 import { seedBacklog } from '../lib/seed.js'
-import { startCli, startWeb, TEST_SECRETS, type Service } from '../lib/service.js'
+import { startCli } from '../lib/service.js'
+import { oneTick } from './tick.js'
 import type { Receiver } from '../lib/receiver-client.js'
 import { sampleUsage, type Usage } from '../lib/rss.js'
 import { closeLedger, emptyTables, waitDrained } from '../lib/phase.js'
@@ -62,11 +62,11 @@ export async function drainRuns(p: Profile, db: BenchDb, sql: RawSql, entry: Ent
     const died = worker.next(() => undefined, p.settleMs).catch((err: Error) => err)
     const got = await Promise.race([receiver.waitFor(seeded, p.settleMs), died.then(() => receiver.stats())])
     await waitDrained(sql, 5000)
-    await sleep(200)
-    const after = await statusCounters(sql)
     const usage = sampler.stop()
     if (worker.proc.exitCode !== null) errors.push(`worker exited with ${worker.proc.exitCode}: ${worker.stderr().slice(-500)}`)
     await worker.stop('SIGTERM', 15_000)
+    await sleep(200)
+    const after = await statusCounters(sql)
     const span = got.lastAt - got.firstAt
     drain = {
       queriesPerDelivery: perDelivery(before, after, got.unique),
@@ -81,42 +81,13 @@ export async function drainRuns(p: Profile, db: BenchDb, sql: RawSql, entry: Ent
   } catch (err) {
     errors.push(`drain: ${(err as Error).message}`)
   }
-  let web: Service | undefined
   try {
     const seeded = await seed(sql, p.tickDeliveries, endpointIds, receiver)
-    // /tick runs inside the web process, as host cron would call it.
-    web = await startWeb(entry, db.url)
-    await receiver.reset()
-    const sampler = sampleUsage({ service: web.child.pid, ...extraPids })
-    const t0 = nowMs()
-    const res = await request(`${web.base}/tick`, { method: 'POST', headers: { authorization: `Bearer ${TEST_SECRETS.QSM_CRON_TOKEN}` }, headersTimeout: 120_000, bodyTimeout: 120_000 })
-    const text = await res.body.text()
-    const elapsedMs = Math.round(nowMs() - t0)
-    const got = await receiver.stats()
-    const usage = sampler.stop()
-    let summary: unknown = text.slice(0, 500)
-    try {
-      summary = JSON.parse(text)
-    } catch {
-      // keep the text
-    }
-    await web.stop()
-    web = undefined
-    tick = {
-      seeded,
-      delivered: got.unique,
-      elapsedMs,
-      rate: Math.round((got.unique / elapsedMs) * 1000),
-      via: `POST /tick (HTTP ${res.statusCode}) on the web process`,
-      summary,
-      ledger: await closeLedger(sql, seeded / endpointIds.length, endpointIds.length, got),
-      usage,
-    }
-    log(`  tick: ${tick.delivered} of ${seeded} in ${elapsedMs} ms (HTTP ${res.statusCode})`)
+    tick = await oneTick(entry, db.url, receiver, extraPids, seeded)
+    tick.ledger = await closeLedger(sql, seeded / endpointIds.length, endpointIds.length, await receiver.stats())
+    log(`  tick (${tick.via}): ${tick.delivered} of ${seeded} in ${tick.elapsedMs} ms`)
   } catch (err) {
     errors.push(`tick: ${(err as Error).message}`)
-  } finally {
-    await web?.stop()
   }
   return { drain, tick, errors }
 }
