@@ -1,0 +1,187 @@
+// Several runners at once, and clocks that jump. Three "processes" share one database: two apps
+// answering /tick at the same moments and a third running the in-process delivery loop. Then the
+// injected clock is moved backward and forward around schedules and leases.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dialects } from '../helpers/dialects.js'
+import { useTestDb } from '../helpers/db.js'
+import { makeTestApp, type TestApp } from '../helpers/app.js'
+import { TEST_SECRETS } from '../helpers/config.js'
+import { startInProcessDispatcher } from '../../server/delivery/in-process.js'
+import { leaseMsFor } from '../../server/delivery/claim.js'
+import { checkLedger, describeLedger, startLedgerReceiver, type LedgerEndpoint, type LedgerReceiver } from './ledger.js'
+import { exampleEvent, postEvents, sleep, BRIDGE_TYPES } from './support.js'
+
+const tick = async (app: TestApp) => {
+  const res = await app.app.request('/tick', { method: 'POST', headers: { authorization: `Bearer ${TEST_SECRETS.QSM_CRON_TOKEN}` } })
+  expect(res.status).toBe(200)
+  return (await res.json()) as { claimed: number; succeeded: number; retried: number; failed: number; released: number }
+}
+
+for (const dialect of dialects()) {
+  describe(`${dialect}: many runners and jumping clocks`, () => {
+    const t = useTestDb(dialect)
+    let receiver: LedgerReceiver
+    beforeAll(async () => {
+      receiver = await startLedgerReceiver()
+    })
+    afterAll(async () => receiver?.close())
+
+    async function endpoints(app: TestApp, users: string[], patterns: string[][]) {
+      const out: LedgerEndpoint[] = []
+      for (const user of users) {
+        for (const [i, p] of patterns.entries()) {
+          const url = `${receiver.url}/${user}/${i}`
+          const res = await app.call(user, 'POST', '/v1/webhooks', { url, event_types: p })
+          expect(res.status).toBe(201)
+          out.push({ id: res.json.id, userId: user, url, patterns: p, secrets: [res.json.secret] })
+        }
+      }
+      return out
+    }
+
+    it('two ticks and the in-process loop at once deliver every event exactly once', async () => {
+      receiver.hits.length = 0
+      // A fifth of first attempts fail with 500; answers take 5-40 ms.
+      receiver.reply = (hit, n) => (n === 0 && hit.eventId && hit.eventId.charCodeAt(hit.eventId.length - 1) % 5 === 0 ? { status: 500 } : { status: 200, delayMs: 5 + Math.floor(Math.random() * 35) })
+      const env = { QSM_RETRY_SCHEDULE: '1m,1m,1m', QSM_CONCURRENCY: '4', QSM_USER_CONCURRENCY: '2' }
+      const a = makeTestApp(t.db, { env })
+      const b = makeTestApp(t.db, { env })
+      const c = makeTestApp(t.db, { env })
+      const eps = await endpoints(a, ['u1', 'u2', 'u3'], [['*'], ['email.*'], ['usage.*', 'overflow.*']])
+      const loop = startInProcessDispatcher(c.deps, { pollMs: 20 })
+      const accepted: { id: string; user_id: string; type: string }[] = []
+      const started = Date.now()
+      let rounds = 0
+      try {
+        for (let i = 0; i < 60; i++) {
+          const e = exampleEvent(BRIDGE_TYPES[i % BRIDGE_TYPES.length]!, `u${(i % 3) + 1}`)
+          const res = await postEvents(a.app, e, a.clock.now())
+          expect(res.status).toBe(202)
+          accepted.push(e)
+          if (i % 10 === 9) loop.wake()
+          if (i % 5 === 4) await Promise.all([tick(a), tick(b)])
+        }
+        for (; rounds < 20; rounds++) {
+          for (const app of [a, b, c]) app.clock.advance(70_000)
+          loop.wake()
+          await Promise.all([tick(a), tick(b), sleep(30)])
+          const left = await t.db.db.selectFrom('deliveries').select('id').where('status', '=', 'pending').execute()
+          if (left.length === 0) break
+        }
+      } finally {
+        await loop.stop()
+      }
+      const report = checkLedger({ accepted, endpoints: eps, hits: receiver.hits })
+      expect(report.missing, describeLedger(report)).toEqual([])
+      expect(report.duplicates, describeLedger(report)).toEqual([])
+      expect(report.unexpected).toEqual([])
+      expect(report.keyMismatch).toEqual([])
+      expect(report.badSignature).toEqual([])
+      // eslint-disable-next-line no-console
+      console.log(`[reliability] ${dialect} two ticks + loop: ${describeLedger(report)}, ${rounds + 1} rounds, ${Date.now() - started} ms`)
+    }, 60_000)
+
+    it('a backward jump delays retries without sending early or twice; a forward jump sends each due retry once', async () => {
+      receiver.hits.length = 0
+      receiver.reply = (_hit, n) => (n < 2 ? { status: 500 } : { status: 200 })
+      const app = makeTestApp(t.db, { env: { QSM_RETRY_SCHEDULE: '1m,5m,30m,2h' } })
+      const eps = await endpoints(app, ['u1'], [['*']])
+      const events = [exampleEvent('email.failed', 'u1'), exampleEvent('email.spam', 'u1')]
+      await postEvents(app.app, { events }, app.clock.now())
+      const t0 = app.clock.now()
+      const s0 = await tick(app)
+      expect(s0.retried, JSON.stringify(s0)).toBe(2)
+      const due = (await t.db.db.selectFrom('deliveries').select('next_attempt_at').execute()).map((r) => Number(r.next_attempt_at))
+      for (const d of due) expect(d - t0).toBeGreaterThanOrEqual(45_000)
+
+      // Backward by an hour: nothing is due, nothing is sent, the schedule is left alone.
+      app.clock.set(t0 - 3_600_000)
+      expect((await tick(app)).claimed).toBe(0)
+      expect((await t.db.db.selectFrom('deliveries').select('next_attempt_at').execute()).map((r) => Number(r.next_attempt_at))).toEqual(due)
+      expect(receiver.hits).toHaveLength(2)
+
+      // Forward by two days: each due delivery is sent once per tick, not all its attempts at once.
+      app.clock.set(t0 + 2 * 86_400_000)
+      const s1 = await tick(app)
+      expect(s1.claimed).toBe(2)
+      expect(receiver.hits).toHaveLength(4)
+      const rows = await t.db.db.selectFrom('deliveries').select(['attempts', 'status', 'next_attempt_at']).execute()
+      for (const r of rows) {
+        expect(r.attempts).toBe(2)
+        expect(r.status).toBe('pending')
+        // The next retry is scheduled from the new now, not from the old schedule.
+        expect(Number(r.next_attempt_at)).toBeGreaterThan(app.clock.now())
+      }
+      app.clock.advance(6 * 60_000)
+      expect((await tick(app)).succeeded).toBe(2)
+      const report = checkLedger({ accepted: events, endpoints: eps, hits: receiver.hits })
+      expect(report.missing).toEqual([])
+      expect(report.duplicates).toEqual([])
+      expect(report.keyMismatch).toEqual([])
+    })
+
+    // FINDING (docs/reliability.md, "forward clock jump of days"): after a jump longer than
+    // QSM_DISABLE_AFTER (3 d), the next failed attempt of an endpoint that failed once before the
+    // jump disables it ("Failing continuously for 3 days" after two failures minutes apart by the
+    // receiver's view), the following tick marks its pending deliveries failed, and the same tick's
+    // purge deletes them and their events at once (created_at is older than the 30-day log
+    // retention by the new clock). Measured: pending -> failed -> gone within two ticks, nothing in
+    // the log to show or replay. Suggested fix: require a minimum number of failed attempts as well
+    // as the time span before disabling (server/delivery/endpoint-health.ts), and purge by
+    // last_attempt_at/updated_at rather than created_at (server/delivery/log/purge.ts).
+    // Re-enable as it(...) once fixed: jump a year, let the receiver recover, expect both delivered.
+    it.todo('a forward jump of a year neither disables an endpoint after two failures nor purges its pending deliveries')
+
+    it('a forward jump shorter than the lease lets no second runner take a delivery in flight', async () => {
+      receiver.hits.length = 0
+      receiver.reply = () => ({ status: 200, delayMs: 1_200 })
+      const env = { QSM_DELIVERY_TIMEOUT_MS: '5s' }
+      const a = makeTestApp(t.db, { env })
+      const b = makeTestApp(t.db, { env })
+      const eps = await endpoints(a, ['u1'], [['*']])
+      const event = exampleEvent('email.failed', 'u1')
+      await postEvents(a.app, event, a.clock.now())
+      const lease = leaseMsFor(5_000)
+      const first = tick(a)
+      await receiver.until((h) => h.length === 1)
+      b.clock.set(a.clock.now() + lease - 1_000)
+      const second = await tick(b)
+      expect(second.claimed).toBe(0)
+      expect((await first).succeeded).toBe(1)
+      const report = checkLedger({ accepted: [event], endpoints: eps, hits: receiver.hits })
+      expect(report.duplicates).toEqual([])
+      expect(report.missing).toEqual([])
+    })
+
+    it('a forward jump past the lease while a send is in flight: at most one extra send, same key, one outcome recorded', async () => {
+      // A clock that jumps further than the lease looks exactly like a crashed runner: the
+      // delivery is due again. This documents what happens; docs/reliability.md records it.
+      receiver.hits.length = 0
+      receiver.reply = () => ({ status: 200, delayMs: 1_200 })
+      const env = { QSM_DELIVERY_TIMEOUT_MS: '5s' }
+      const a = makeTestApp(t.db, { env })
+      const b = makeTestApp(t.db, { env })
+      const eps = await endpoints(a, ['u1'], [['*']])
+      const event = exampleEvent('email.failed', 'u1')
+      await postEvents(a.app, event, a.clock.now())
+      const lease = leaseMsFor(5_000)
+      const first = tick(a)
+      await receiver.until((h) => h.length === 1)
+      b.clock.set(a.clock.now() + lease + 1_000)
+      const second = await tick(b)
+      const firstSummary = await first
+      const report = checkLedger({ accepted: [event], endpoints: eps, hits: receiver.hits })
+      expect(report.missing).toEqual([])
+      expect(report.keyMismatch).toEqual([])
+      expect(receiver.hits.length).toBeLessThanOrEqual(2)
+      const row = await t.db.db.selectFrom('deliveries').selectAll().executeTakeFirstOrThrow()
+      expect(row.status).toBe('succeeded')
+      expect(row.lease_owner).toBeNull()
+      const attempts = await t.db.db.selectFrom('delivery_attempts').selectAll().execute()
+      expect(attempts.length).toBeGreaterThanOrEqual(1)
+      expect(attempts.length).toBeLessThanOrEqual(2)
+      // eslint-disable-next-line no-console
+      console.log(`[reliability] ${dialect} clock jump past lease: ${receiver.hits.length} sends, ${attempts.length} attempts logged, first tick ${JSON.stringify(firstSummary)}, second ${JSON.stringify(second)}`)
+    })
+  })
+}
