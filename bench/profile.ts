@@ -21,6 +21,8 @@ export interface Profile {
   bullmqDurable: boolean
   /** How long a freshly started process sits idle before its idle RSS is read. */
   idleWaitMs: number
+  /** Run the group-commit ingest prototype (evidence for Findings). */
+  prototype: boolean
 }
 
 export const FULL: Profile = {
@@ -41,6 +43,7 @@ export const FULL: Profile = {
   bullmq: true,
   bullmqDurable: true,
   idleWaitMs: 3000,
+  prototype: true,
 }
 
 export const QUICK: Profile = {
@@ -57,8 +60,9 @@ export const QUICK: Profile = {
   sendMs: 1500,
   drainDeliveries: 3000,
   tickDeliveries: 3000,
-  settleMs: 15_000,
+  settleMs: 8000,
   bullmq: true,
   bullmqDurable: false,
   idleWaitMs: 1500,
+  prototype: false,
 }

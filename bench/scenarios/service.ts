@@ -98,11 +98,13 @@ export async function serviceRuns(p: Profile, dialect: Dialect, entry: Entry, re
     }
     await web.stop()
     web = undefined
-    try {
-      out.groupCommit = await groupCommitRun(p, db, sql, ENDPOINTS)
-      log(`  prototype group-commit ingest: ${out.groupCommit.load?.rate} ev/s, p50/p99 ${out.groupCommit.load?.latency?.p50}/${out.groupCommit.load?.latency?.p99} ms`)
-    } catch (err) {
-      out.errors.push(`group commit prototype: ${(err as Error).message}`)
+    if (p.prototype) {
+      try {
+        out.groupCommit = await groupCommitRun(p, db, sql, ENDPOINTS)
+        log(`  prototype group-commit ingest: ${out.groupCommit.load?.rate} ev/s, p50/p99 ${out.groupCommit.load?.latency?.p50}/${out.groupCommit.load?.latency?.p99} ms`)
+      } catch (err) {
+        out.errors.push(`group commit prototype: ${(err as Error).message}`)
+      }
     }
     const d = await drainRuns(p, db, sql, entry, receiver, endpointIds, dbPid, log)
     out.drain = d.drain
