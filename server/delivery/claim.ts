@@ -16,7 +16,16 @@ export interface Claim {
   owner: string
   /** next_attempt_at while leased. (owner, leaseUntil) identifies this claim of this row. */
   leaseUntil: number
+  /** 'manual' when a redelivery marked the row with MANUAL_MARKER; recorded on the attempt. */
+  trigger: 'scheduled' | 'manual'
 }
+
+/**
+ * A due row whose lease_owner is this marker (and not a live lease: its next_attempt_at is due)
+ * was made due by a user's redelivery; its attempt is logged with trigger 'manual'. Claiming
+ * replaces the marker with the real owner.
+ */
+export const MANUAL_MARKER = 'manual'
 
 /**
  * Long enough for one send that hits the full timeout, plus waiting in the local queue, plus a
@@ -49,7 +58,9 @@ export async function claimDue(db: Db, o: { owner: string; nowMs: number; limit:
       const ownedIds = new Set(owned.map((r) => r.id))
       mine = due.filter((r) => ownedIds.has(r.id))
     }
-    return mine.map((r) => ({ ...r, attempts: Number(r.attempts), owner: o.owner, leaseUntil }))
+    return mine.map(({ lease_owner, ...r }) => ({
+      ...r, attempts: Number(r.attempts), owner: o.owner, leaseUntil, trigger: lease_owner === MANUAL_MARKER ? 'manual' as const : 'scheduled' as const,
+    }))
   })
 }
 
@@ -63,7 +74,7 @@ export async function claimDue(db: Db, o: { owner: string; nowMs: number; limit:
 export function selectDue(db: Kysely<Database>, skipLocked: boolean, nowMs: number, limit: number) {
   return db
     .selectFrom('deliveries')
-    .select(['id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'attempts'])
+    .select(['id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'attempts', 'lease_owner'])
     .where('status', '=', 'pending')
     .where('next_attempt_at', '<=', nowMs)
     .orderBy('next_attempt_at')

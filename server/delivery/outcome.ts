@@ -52,6 +52,6 @@ export function afterSend(claim: Claim, result: SendResult, startedAt: number, f
 }
 
 /** A delivery that cannot be sent at all: failed for good, with the reason in last_error. */
-export function notSent(claim: Claim, reason: string, trigger: Trigger = 'scheduled'): Finish {
+export function notSent(claim: Claim, reason: string, trigger: Trigger = claim.trigger): Finish {
   return { claim, trigger, attempt: null, status: 'failed', nextAttemptAt: null, lastError: short(reason), endpointEffect: 'none' }
 }

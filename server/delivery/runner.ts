@@ -92,7 +92,7 @@ export async function runDue(deps: AppDeps, opts: RunOptions): Promise<RunSummar
       } finally {
         limiter.finish(job.claim.user_id)
       }
-      acks.push(afterSend(job.claim, result, startedAt, clock.now(), config, deps.random, 'scheduled'))
+      acks.push(afterSend(job.claim, result, startedAt, clock.now(), config, deps.random, job.claim.trigger))
     })()
     running.add(task)
     void task.finally(() => running.delete(task))

@@ -40,7 +40,7 @@ export async function sendTestEvent(deps: AppDeps, endpoint: EndpointRow, actorI
   // The row is created already leased by this request, so no runner picks it up meanwhile.
   const claim: Claim = {
     id: newId('dlv', now), event_id: eventId, endpoint_id: endpoint.id, user_id: endpoint.user_id, event_type: 'webhook.test',
-    attempts: 0, owner: `test:${newOwnerId()}`.slice(0, 80), leaseUntil: now + leaseMsFor(config.deliveryTimeoutMs),
+    attempts: 0, owner: `test:${newOwnerId()}`.slice(0, 80), leaseUntil: now + leaseMsFor(config.deliveryTimeoutMs), trigger: 'scheduled',
   }
   await db.db.transaction().execute(async (trx) => {
     await trx.insertInto('events').values({ id: eventId, user_id: endpoint.user_id, type: 'webhook.test', schema_version: 1, occurred_at: now, payload: body, received_at: now }).execute()

@@ -4,7 +4,7 @@ import { useTestDb } from '../../helpers/db.js'
 import { seedEndpoint, seedPair } from '../../helpers/seed.js'
 import { connect } from '../../../server/db/connect.js'
 import { CompiledQuery } from 'kysely'
-import { claimDue, leaseMsFor, selectDue } from '../../../server/delivery/claim.js'
+import { claimDue, leaseMsFor, MANUAL_MARKER, selectDue } from '../../../server/delivery/claim.js'
 import { finishDeliveries } from '../../../server/delivery/complete.js'
 import { releaseClaims, releaseOwner } from '../../../server/delivery/release.js'
 import { notSent } from '../../../server/delivery/outcome.js'
@@ -64,6 +64,13 @@ for (const dialect of dialects()) {
       expect(rows.map((r) => [r.lease_owner, Number(r.attempts), r.status])).toEqual(ids.map(() => [null, 0, 'pending']))
       expect(rows.map((r) => Number(r.next_attempt_at))).toEqual([NOW + 100, NOW + 200, NOW + 200])
       expect(await claimDue(t.db, { owner: 'b', nowMs: NOW + 200, limit: 10, leaseMs: LEASE })).toHaveLength(3)
+    })
+
+    it('marks the claim of a row a redelivery flagged as manual', async () => {
+      const [manual, plain] = await seed(2)
+      await t.db.db.updateTable('deliveries').set({ lease_owner: MANUAL_MARKER }).where('id', '=', manual!).execute()
+      const claims = await claimDue(t.db, { owner: 'a', nowMs: NOW + 5, limit: 5, leaseMs: LEASE })
+      expect(claims.map((c) => [c.id, c.trigger, c.owner])).toEqual([[manual, 'manual', 'a'], [plain, 'scheduled', 'a']])
     })
 
     it('leases for three request timeouts plus half a minute', () => {
