@@ -1,0 +1,155 @@
+// Worker processes (the real `worker` CLI command) draining one queue while events keep arriving,
+// and a worker SIGKILLed in the middle of its deliveries. Ends with the ledger each time.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { dialects } from '../helpers/dialects.js'
+import { useTestDb } from '../helpers/db.js'
+import { makeTestApp, type TestApp } from '../helpers/app.js'
+import { checkLedger, describeLedger, startLedgerReceiver, type LedgerEndpoint, type LedgerReceiver } from './ledger.js'
+import { startWorker, workerReady, type WorkerProc } from './workers.js'
+import { BRIDGE_TYPES, exampleEvent, postEvents, sleep } from './support.js'
+import { endpointWants } from '../../server/events/types.js'
+import { createLogger } from '../../server/log.js'
+
+const WORKER_ENV = { QSM_DELIVERY_TIMEOUT_MS: '1s', QSM_LEASE_MS: '4000', QSM_RETRY_SCHEDULE: '1s,1s,1s', QSM_CONCURRENCY: '4', QSM_USER_CONCURRENCY: '2' }
+
+for (const dialect of dialects()) {
+  describe(`${dialect}: worker processes`, () => {
+    const t = useTestDb(dialect)
+    let receiver: LedgerReceiver
+    let workers: WorkerProc[] = []
+    beforeAll(async () => {
+      receiver = await startLedgerReceiver()
+    })
+    afterEach(async () => {
+      await Promise.all(workers.map((w) => w.stop('SIGKILL')))
+      workers = []
+    })
+    afterAll(async () => receiver?.close())
+
+    async function endpoints(app: TestApp): Promise<LedgerEndpoint[]> {
+      const out: LedgerEndpoint[] = []
+      for (const user of ['u1', 'u2', 'u3', 'u4']) {
+        for (const [i, p] of [['*'], ['email.*'], ['usage.*', 'overflow.*']].entries()) {
+          const url = `${receiver.url}/${user}/${i}`
+          const res = await app.call(user, 'POST', '/v1/webhooks', { url, event_types: p })
+          out.push({ id: res.json.id, userId: user, url, patterns: p, secrets: [res.json.secret] })
+        }
+      }
+      return out
+    }
+    const expectedPairs = (events: { user_id: string; type: string }[], eps: LedgerEndpoint[]) =>
+      events.reduce((n, e) => n + eps.filter((ep) => ep.userId === e.user_id && endpointWants(ep.patterns, e.type)).length, 0)
+    const delivered = (hits: LedgerReceiver['hits']) => new Set(hits.filter((h) => h.answered === 200).map((h) => `${h.path} ${h.eventId}`)).size
+
+    const fourWorkers = async () => {
+      receiver.hits.length = 0
+      // 1 in 8 first attempts fail with 500 (retried after 1 s); answers take 5-25 ms.
+      receiver.reply = (hit, n) => (n === 0 && hit.eventId && hit.eventId.charCodeAt(hit.eventId.length - 1) % 8 === 0 ? { status: 500 } : { status: 200, delayMs: 5 + Math.floor(Math.random() * 20) })
+      const logged: string[] = []
+      const app = makeTestApp(t.db, { log: createLogger({ level: 'warn', write: (l) => logged.push(l) }) })
+      const eps = await endpoints(app)
+      workers = Array.from({ length: 4 }, () => startWorker(t.url, WORKER_ENV))
+      await Promise.all(workers.map((w) => workerReady(w)))
+      const started = Date.now()
+      const accepted: { id: string; user_id: string; type: string }[] = []
+      let busy = 0
+      let answered500 = 0
+      // 40 batches of 6 events, one every 75 ms: about 3 s of arrivals while the workers drain.
+      for (let b = 0; b < 40; b++) {
+        const events = Array.from({ length: 6 }, (_, i) => exampleEvent(BRIDGE_TYPES[(b + i) % BRIDGE_TYPES.length]!, `u${((b + i) % 4) + 1}`))
+        // Resend on 5xx, as the bridge's spool does.
+        let res = await postEvents(app.app, { events }, Date.now())
+        for (let i = 0; i < 20 && res.status >= 500; i++) {
+          busy += 1
+          if (res.status === 500) answered500 += 1
+          await sleep(100)
+          res = await postEvents(app.app, { events }, Date.now())
+        }
+        expect(res.status, logged.join('\n').slice(0, 1500)).toBe(202)
+        accepted.push(...events)
+        await sleep(75)
+      }
+      const arrivalsMs = Date.now() - started
+      const want = expectedPairs(accepted, eps)
+      await receiver.until((hits) => delivered(hits) >= want, 60_000)
+      const drainedMs = Date.now() - started
+      await sleep(300)
+      const codes = await Promise.all(workers.map((w) => w.stop('SIGTERM')))
+      const warnings = workers.flatMap((w) => w.output().split('\n').filter((l) => l.includes('"level"')))
+      const ackFailures = warnings.filter((l) => l.includes('could not record delivery results')).length
+      expect(codes, workers.map((w) => w.output()).join('\n')).toEqual([0, 0, 0, 0])
+      const report = checkLedger({ accepted, endpoints: eps, hits: receiver.hits })
+      expect(report.missing, describeLedger(report)).toEqual([])
+      expect(report.duplicates, `${describeLedger(report)}\n${ackFailures} failed acks; ${warnings.slice(0, 5).join('\n')}`).toEqual([])
+      expect(report.unexpected).toEqual([])
+      expect(report.keyMismatch).toEqual([])
+      expect(report.badSignature).toEqual([])
+      expect(await t.db.db.selectFrom('deliveries').select('id').where('status', '!=', 'succeeded').execute()).toEqual([])
+      const perWorker = workers.map((w) => /(\d+) claimed/.exec(w.output())?.[1] ?? '?')
+      // eslint-disable-next-line no-console
+      console.log(`[reliability] ${dialect} 4 workers: ${accepted.length} events, ${describeLedger(report)}; arrivals ${arrivalsMs} ms, drained ${drainedMs} ms; claims per worker ${perWorker.join('/')}; ingest answered 5xx ${busy} times (${answered500} of them 500)`)
+      if (dialect === 'mysql') expect(busy).toBe(0)
+    }
+    // Several workers on one database is the MySQL deployment (design: "worker processes on other
+    // machines sharing one MySQL").
+    if (dialect === 'mysql') it('four workers drain one queue exactly once while events keep arriving', fourWorkers, 120_000)
+    // BUG (docs/reliability.md, "SQLite with several processes"): on SQLite, four worker processes
+    // delivered everything (480/480) but 89-135 pairs twice or three times, with no crash: writes
+    // fail at once with "database is locked" — a deferred transaction that reads then writes
+    // cannot be upgraded after another process wrote (SQLITE_BUSY_SNAPSHOT; busy_timeout does not
+    // wait for it). The ack queue (server/delivery/ack-queue.ts) retries a failed result write once
+    // and then drops it (150 "could not record delivery results" warnings in one run), so the lease
+    // runs out and the delivery is sent again, and its attempt is missing from the log. The same
+    // happens, less often, between the server and a cron `tick` on one SQLite file. Suggested fix:
+    // BEGIN IMMEDIATE for every write transaction on SQLite (claims, acks, ingest), and keep
+    // retrying a failed ack with backoff until the lease is close to its end.
+    if (dialect === 'sqlite') it.todo('four workers on one SQLite file deliver exactly once (today: duplicates from dropped acks)')
+
+    // BUG (docs/reliability.md, "SQLite ingest beside workers"): with worker processes on the same
+    // SQLite file, POST /v1/events sometimes fails with "database is locked" although busy_timeout
+    // is 5 s: the ingest transaction starts deferred, reads, then writes; when another process wrote
+    // in between, SQLite refuses the read-to-write upgrade at once with an extended busy code
+    // (SQLITE_BUSY_SNAPSHOT), which busy_timeout does not wait for and which isDatabaseDown() in
+    // server/http/on-error.ts does not list (it has only 'SQLITE_BUSY'), so the answer is a 500
+    // with an "unhandled error" log. Nothing is lost (the bridge resends any 5xx). Suggested fix:
+    // BEGIN IMMEDIATE for write transactions on SQLite (server/db/connect.ts / ingest.ts), and match
+    // /^SQLITE_BUSY/ in isDatabaseDown(). Re-enable: expect(busy).toBe(0) for SQLite as well.
+    if (dialect === 'sqlite') it.todo('SQLite ingest never answers 5xx while four workers write to the same file')
+
+    it('a worker SIGKILLed mid-delivery loses nothing: its claims come back after the lease, duplicates keep their key', async () => {
+      receiver.hits.length = 0
+      receiver.reply = () => ({ status: 200, delayMs: 400 })
+      const app = makeTestApp(t.db)
+      const eps = await endpoints(app)
+      const accepted = Array.from({ length: 24 }, (_, i) => exampleEvent(BRIDGE_TYPES[i % BRIDGE_TYPES.length]!, `u${(i % 4) + 1}`))
+      expect((await postEvents(app.app, { events: accepted }, Date.now())).status).toBe(202)
+      const want = expectedPairs(accepted, eps)
+      const victim = startWorker(t.url, WORKER_ENV)
+      workers = [victim]
+      await workerReady(victim)
+      // Kill it while requests are in flight (the receiver holds each for 400 ms).
+      await receiver.until((hits) => hits.length >= 6, 20_000)
+      const killedAt = Date.now()
+      expect(await victim.stop('SIGKILL')).toBe('SIGKILL')
+      const inFlightAtKill = receiver.hits.filter((h) => h.answered === null).length
+      const leased = await t.db.db.selectFrom('deliveries').select('id').where('lease_owner', 'is not', null).execute()
+      expect(leased.length).toBeGreaterThan(0)
+      const survivor = startWorker(t.url, WORKER_ENV)
+      workers = [survivor]
+      await workerReady(survivor)
+      await receiver.until((hits) => delivered(hits) >= want, 60_000)
+      const recoveredMs = Date.now() - killedAt
+      await sleep(300)
+      expect(await survivor.stop('SIGTERM')).toBe(0)
+      const report = checkLedger({ accepted, endpoints: eps, hits: receiver.hits })
+      expect(report.missing, describeLedger(report)).toEqual([])
+      expect(report.unexpected).toEqual([])
+      // Duplicates only for what was in flight when the worker died, and always with one key.
+      expect(report.keyMismatch).toEqual([])
+      expect(report.duplicates.length).toBeLessThanOrEqual(inFlightAtKill + 4)
+      expect(await t.db.db.selectFrom('deliveries').select('id').where('status', '!=', 'succeeded').execute()).toEqual([])
+      // eslint-disable-next-line no-console
+      console.log(`[reliability] ${dialect} SIGKILL worker: ${describeLedger(report)}; ${leased.length} leases orphaned, ${inFlightAtKill} in flight at the kill, all delivered ${recoveredMs} ms after it (lease 4 s)`)
+    }, 120_000)
+  })
+}
