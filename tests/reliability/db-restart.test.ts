@@ -1,4 +1,4 @@
-// MariaDB stopped, killed and restarted while the bridge keeps sending events. On a private
+// MariaDB stopped, killed and restarted while the bridge keeps sending events and a worker delivers. On a private
 // mariadbd (never the shared one on :3306). What must hold:
 //   - while the database is gone, POST /v1/events answers 503 unavailable with Retry-After, never 500
 //   - once it is back, resending what was refused (as the bridge's spool does) lands every event
@@ -13,6 +13,8 @@ import { createLogger } from '../../server/log.js'
 import { seedEndpoint } from '../helpers/seed.js'
 import { privateMariaDbAvailable, startPrivateMariaDb, type PrivateMariaDb } from './private-mariadb.js'
 import { BRIDGE_TYPES, exampleEvent, halfWrites, postEvents, sleep } from './support.js'
+import { checkLedger, describeLedger, startLedgerReceiver, type LedgerEndpoint } from './ledger.js'
+import { startWorker, workerReady } from './workers.js'
 
 const required = !!process.env.QSM_TEST_MYSQL_URL
 const run = privateMariaDbAvailable || required
@@ -21,6 +23,7 @@ describe.skipIf(!run)('ingest while a private MariaDB stops and restarts', () =>
   let maria: PrivateMariaDb
   let db: Db
   let t: TestApp
+  let dbUrl = ''
   const logLines: string[] = []
   const endpoints: { userId: string; patterns: string[] }[] = [
     { userId: 'u1', patterns: ['*'] },
@@ -33,6 +36,7 @@ describe.skipIf(!run)('ingest while a private MariaDB stops and restarts', () =>
   beforeAll(async () => {
     maria = await startPrivateMariaDb()
     const url = await maria.createDatabase()
+    dbUrl = url
     db = await connect(url, { poolSize: 8 })
     await migrateToLatest(db)
     for (const ep of endpoints) await seedEndpoint(db, { userId: ep.userId, eventTypes: ep.patterns, url: 'http://127.0.0.1:9/none' })
@@ -170,4 +174,52 @@ describe.skipIf(!run)('ingest while a private MariaDB stops and restarts', () =>
     for (const code of killRun.statuses.keys()) expect([200, 202, 503]).toContain(code)
     expect(killRun.unhandled).toEqual([])
   })
+
+  it('a worker keeps delivering across a mariadbd SIGKILL and restart: ledger complete, duplicates keep their key', async () => {
+    const receiver = await startLedgerReceiver(() => ({ status: 200, delayMs: 60 }))
+    // Endpoints of their own, pointing at the receiver (the ones above point nowhere).
+    await db.db.deleteFrom('endpoints').execute()
+    const eps: LedgerEndpoint[] = []
+    for (const [i, p] of [['*'], ['email.*']].entries()) {
+      const url = `${receiver.url}/e${i}`
+      const res = await t.call('u1', 'POST', '/v1/webhooks', { url, event_types: p })
+      eps.push({ id: res.json.id, userId: 'u1', url, patterns: p, secrets: [res.json.secret] })
+    }
+    await db.db.deleteFrom('deliveries').execute()
+    const accepted = Array.from({ length: 60 }, (_, i) => exampleEvent(BRIDGE_TYPES[i % BRIDGE_TYPES.length]!, 'u1'))
+    for (let i = 0; i < accepted.length; i += 10) expect((await send(accepted.slice(i, i + 10))).status).toBe(202)
+    const want = checkLedger({ accepted, endpoints: eps, hits: [] }).expected
+    let worker = startWorker(dbUrl, { QSM_DELIVERY_TIMEOUT_MS: '1s', QSM_LEASE_MS: '4000', QSM_RETRY_SCHEDULE: '1s,1s,1s,1s,1s' })
+    const restarts: string[] = []
+    try {
+      await workerReady(worker)
+      await receiver.until((h) => h.length >= 10, 20_000)
+      const killedAt = Date.now()
+      await maria.stop('SIGKILL')
+      await sleep(1_500)
+      await maria.start()
+      const downMs = Date.now() - killedAt
+      const delivered = () => new Set(receiver.hits.filter((h) => h.answered === 200).map((h) => `${h.path} ${h.eventId}`)).size
+      const deadline = Date.now() + 60_000
+      while (delivered() < want && Date.now() < deadline) {
+        // A worker that died with the database is restarted, as a process supervisor would; counted.
+        if (worker.child.exitCode !== null) {
+          restarts.push(worker.output().split('\n').filter(Boolean).slice(-2).join(' | '))
+          worker = startWorker(dbUrl, { QSM_DELIVERY_TIMEOUT_MS: '1s', QSM_LEASE_MS: '4000', QSM_RETRY_SCHEDULE: '1s,1s,1s,1s,1s' })
+        }
+        await sleep(200)
+      }
+      const report = checkLedger({ accepted, endpoints: eps, hits: receiver.hits })
+      expect(report.missing, describeLedger(report)).toEqual([])
+      expect(report.keyMismatch).toEqual([])
+      expect(report.unexpected).toEqual([])
+      // eslint-disable-next-line no-console
+      console.log(`[reliability] SIGKILL mariadbd under a worker: ${describeLedger(report)}; database down ${downMs} ms; worker restarts needed: ${restarts.length}${restarts.length ? ` (${restarts.join(' / ')})` : ''}`)
+      // The worker rides out a database restart on its own.
+      expect(restarts, restarts.join('\n')).toEqual([])
+    } finally {
+      await worker.stop('SIGTERM')
+      await receiver.close()
+    }
+  }, 120_000)
 })
