@@ -14,6 +14,9 @@ export interface LoadResult {
   latency: Summary | null
   sendLag: Summary | null
   maxInFlight: number
+  /** Open loop only: when the generator stopped because too many requests were outstanding. */
+  saturatedAtMs?: number | null
+  unsent?: number
   idsFile?: string
 }
 

@@ -21,6 +21,9 @@ interface Opts {
   warmupMs: number
   bridgeSecret: string
   idsFile?: string
+  /** Open loop: stop scheduling once this many requests are outstanding (the server is saturated;
+   * going on would only make the run longer, not the verdict different). Default: 2 s of load. */
+  maxOutstanding?: number
 }
 
 const o = childArg<Opts>()
@@ -37,6 +40,8 @@ let accepted = 0
 let acceptedInWindow = 0
 let inFlight = 0
 let maxInFlight = 0
+let saturatedAtMs: number | null = null
+let unsent = 0
 
 const start = nowMs() + 50
 const warmEnd = start + o.warmupMs
@@ -82,9 +87,15 @@ async function closed(): Promise<void> {
 async function open(): Promise<void> {
   const gap = 1000 / o.rate!
   const pending: Promise<void>[] = []
+  const cap = o.maxOutstanding ?? Math.max(500, o.rate! * 2)
   let i = 0
   for (;;) {
     const now = nowMs()
+    if (inFlight > cap) {
+      saturatedAtMs = Math.round(now - start)
+      unsent = Math.max(0, Math.ceil((end - start) / gap) - i)
+      break
+    }
     // Send everything whose scheduled time has come; t0 is the schedule, not the moment we got here.
     while (start + i * gap <= now && start + i * gap < end) pending.push(one(start + i++ * gap))
     if (start + i * gap >= end) break
@@ -107,6 +118,8 @@ send({
   latency: summarize(latencies),
   sendLag: summarize(lags),
   maxInFlight,
+  saturatedAtMs,
+  unsent,
 })
 await pool.close()
 process.exit(0)
