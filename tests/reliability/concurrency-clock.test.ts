@@ -43,7 +43,10 @@ for (const dialect of dialects()) {
       receiver.hits.length = 0
       // A fifth of first attempts fail with 500; answers take 5-40 ms.
       receiver.reply = (hit, n) => (n === 0 && hit.eventId && hit.eventId.charCodeAt(hit.eventId.length - 1) % 5 === 0 ? { status: 500 } : { status: 200, delayMs: 5 + Math.floor(Math.random() * 35) })
-      const env = { QSM_RETRY_SCHEDULE: '1m,1m,1m', QSM_CONCURRENCY: '4', QSM_USER_CONCURRENCY: '2' }
+      // Each round moves every clock 70 s (past the 1 m retry step) while sends may be in flight, so
+      // the lease (3 x timeout + 30 s = 210 s here) must be longer than a round: a longer jump is a
+      // jump past the lease, covered on its own below.
+      const env = { QSM_RETRY_SCHEDULE: '1m,1m,1m', QSM_CONCURRENCY: '4', QSM_USER_CONCURRENCY: '2', QSM_DELIVERY_TIMEOUT_MS: '60s' }
       const a = makeTestApp(t.db, { env })
       const b = makeTestApp(t.db, { env })
       const c = makeTestApp(t.db, { env })
