@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
+import { takeWriteLockFirst } from './write-first.js'
 
 export interface Claim {
   id: string
@@ -40,6 +41,7 @@ export async function claimDue(db: Db, o: { owner: string; nowMs: number; limit:
   const leaseUntil = o.nowMs + o.leaseMs
   // A short transaction: lock, mark, commit. Nothing slow happens inside it.
   return db.db.transaction().execute(async (trx) => {
+    await takeWriteLockFirst(trx, db.caps)
     const due = await selectDue(trx, db.caps.skipLocked, o.nowMs, o.limit).execute()
     if (due.length === 0) return []
     const ids = due.map((r) => r.id)
