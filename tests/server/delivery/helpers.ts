@@ -61,6 +61,7 @@ export async function countingReceiver(delayMs: number) {
   let inFlight = 0
   const perKey = new Map<string, number>()
   const groupNow = new Map<string, number>()
+  const pathNow = new Map<string, number>()
   const stats = {
     maxInFlight: 0, maxPerPath: new Map<string, number>(), maxPerGroup: new Map<string, number>(), maxSameDelivery: 0, count: 0,
     keys: new Set<string>(), arrivals: [] as { key: string; at: number }[],
@@ -69,23 +70,27 @@ export async function countingReceiver(delayMs: number) {
     req.resume()
     req.on('end', () => {
       const key = `${req.url}|${req.headers['webhook-id']}`
+      const path = req.url ?? ''
+      const group = path.split('-')[0]!
+      const up = (m: Map<string, number>, k: string, by: number) => {
+        const n = (m.get(k) ?? 0) + by
+        if (n === 0) m.delete(k)
+        else m.set(k, n)
+        return n
+      }
       inFlight += 1
       stats.count += 1
-      perKey.set(key, (perKey.get(key) ?? 0) + 1)
-      stats.maxSameDelivery = Math.max(stats.maxSameDelivery, perKey.get(key)!)
-      const path = req.url ?? ''
-      const pathNow = [...perKey.entries()].filter(([k]) => k.startsWith(path + '|')).reduce((n, [, v]) => n + v, 0)
-      stats.maxPerPath.set(path, Math.max(stats.maxPerPath.get(path) ?? 0, pathNow))
-      stats.maxInFlight = Math.max(stats.maxInFlight, inFlight)
       stats.keys.add(key)
       stats.arrivals.push({ key, at: Date.now() })
-      const group = path.split('-')[0]!
-      groupNow.set(group, (groupNow.get(group) ?? 0) + 1)
-      stats.maxPerGroup.set(group, Math.max(stats.maxPerGroup.get(group) ?? 0, groupNow.get(group)!))
+      stats.maxSameDelivery = Math.max(stats.maxSameDelivery, up(perKey, key, 1))
+      stats.maxPerPath.set(path, Math.max(stats.maxPerPath.get(path) ?? 0, up(pathNow, path, 1)))
+      stats.maxPerGroup.set(group, Math.max(stats.maxPerGroup.get(group) ?? 0, up(groupNow, group, 1)))
+      stats.maxInFlight = Math.max(stats.maxInFlight, inFlight)
       setTimeout(() => {
         inFlight -= 1
-        groupNow.set(group, groupNow.get(group)! - 1)
-        perKey.set(key, perKey.get(key)! - 1)
+        up(perKey, key, -1)
+        up(pathNow, path, -1)
+        up(groupNow, group, -1)
         res.writeHead(200).end('ok')
       }, delayMs)
     })
