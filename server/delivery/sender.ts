@@ -43,6 +43,16 @@ const header = (h: Record<string, string | string[] | undefined>, name: string) 
   return Array.isArray(v) ? v[0] : v
 }
 
+/** Where a redirect points, without its query or fragment (they may carry the receiver's tokens). */
+function redirectTarget(location: string, base: URL): string {
+  try {
+    const u = new URL(location, base)
+    return (u.origin + u.pathname).slice(0, 200)
+  } catch {
+    return location.split(/[?#]/)[0]!.slice(0, 200)
+  }
+}
+
 export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurrency: number }): Sender {
   const pools = new Map<string, Pool>()
 
@@ -115,7 +125,7 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
       if (!ok) {
         const location = header(res.headers, 'location')
         error = statusCode >= 300 && statusCode < 400
-          ? `HTTP ${statusCode}: redirects are not followed${location ? ` (it points to ${location.slice(0, 200)})` : ''}`
+          ? `HTTP ${statusCode}: redirects are not followed${location ? ` (it points to ${redirectTarget(location, url)})` : ''}`
           : `HTTP ${statusCode}`
       }
       return {

@@ -116,7 +116,7 @@ for (const dialect of dialects()) {
 
     it('does not follow a redirect: the 302 counts as a failure and is retried', async () => {
       const h = harness(t.db)
-      receiver.queue({ status: 302, headers: { location: `${receiver.url}/elsewhere` } })
+      receiver.queue({ status: 302, headers: { location: `${receiver.url}/elsewhere?token=receiver-secret` } })
       const ep = await h.endpoint('u1', `${receiver.url}/hook`)
       const { deliveryId } = await h.queue('u1', ep.id)
       expect((await h.run()).retried).toBe(1)
