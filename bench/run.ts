@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { tmpdir } from 'node:os'
 import { REPO, killAll } from './lib/proc.js'
-import { machineInfo } from './lib/machine.js'
+import { fsyncRate, machineInfo } from './lib/machine.js'
 import { mysqlAvailable } from './lib/database.js'
 import { buildService } from './lib/build.js'
 import { Receiver } from './lib/receiver-client.js'
@@ -108,6 +108,7 @@ try {
   await receiver.stop()
 }
 
+result.fsyncAtEnd = fsyncRate(tmpdir()).perSec
 result.finishedAt = new Date().toISOString()
 const dir = resolve(REPO, p.name === 'quick' ? 'bench/results/tmp' : 'bench/results')
 mkdirSync(dir, { recursive: true })

@@ -22,10 +22,10 @@ export function renderMarkdown(r: BenchResult): string {
   out.push(table(['item', 'value'], [
     ['cores / CPU', `${m.cores} × ${m.cpuModel}`], ['memory', `${m.memoryGiB} GiB`], ['OS / kernel', `${m.os} / ${m.kernel}`],
     ['Node / undici', `${m.node} / ${m.undici}`], ['SQLite', m.sqlite], ['MariaDB', m.mariadb ?? 'not available'], ['Redis', m.redis ?? 'not available'],
-    ['fsync rate (4 KiB O_DSYNC writes)', `${n(m.fsyncPerSec)}/s (${m.fsyncMs} ms each)`], ['service build', r.serviceBuild],
+    ['fsync rate (4 KiB O_DSYNC writes)', `${n(m.fsyncPerSec)}/s (${m.fsyncMs} ms each) at start; ${r.fsyncAtEnd ? `${n(r.fsyncAtEnd)}/s at the end` : '—'}`], ['service build', r.serviceBuild],
     ['service env', Object.entries(r.serviceEnv).map(([k, v]) => `${k}=${v}`).join(' ')],
   ]), '')
-  out.push('## Targets', '', 'Ratio = MariaDB figure ÷ same-run baseline (SQLite for nothing). Status is judged on MariaDB.', '')
+  out.push('## Targets', '', 'Ratio = MariaDB figure ÷ same-run baseline (for latencies: how many times the floor). Status is judged on MariaDB; "saturated" means the open-loop generator stopped because 2 s of load was outstanding, which misses the target whatever the figure.', '')
   out.push(table(['metric', 'target', 'SQLite', 'MariaDB', 'baseline', 'ratio', 'status'], targetRows(r).map((t) => [t.metric, t.target, t.sqlite, t.mysql, t.baseline, t.ratio, t.status === 'missed' ? '**missed**' : t.status])), '')
   out.push('## Baselines (same run)', '')
   const b = r.baselines
@@ -65,7 +65,7 @@ function sideBySide(r: BenchResult): string[] {
       row('drain of the backlog (deliveries/s)', (s) => n(s.drain?.rate)),
       row('ledger (closed / 1,000 / 300)', (s) => [s.ingestClosed, s.open['1000'], s.open['300']].map((p) => (p ? (p.ledger.balanced ? 'ok' : 'VOID') : '—')).join(' / ')),
     ]),
-    '', ...r.bullmq.map((b) => `BullMQ sender: ${b.sender ?? '—'}.`), '',
+    '', `BullMQ sender: ${[...new Set(r.bullmq.map((b) => b.sender ?? '—'))].join('; ')}. BullMQ front door: Hono, same bridge signature check, \`addBulk\` of 3 jobs per event, 202 after Redis answered; worker concurrency 64 in the same process.`, '',
   ]
 }
 

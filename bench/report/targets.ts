@@ -10,7 +10,7 @@ export interface TargetRow {
   mysql: string
   baseline: string
   ratio: string
-  status: 'met' | 'missed' | 'n/a'
+  status: 'met' | 'missed' | 'n/a' | '—'
 }
 
 type Pick = (s: ServiceResult) => { value: number; ok: boolean; note?: string } | null
@@ -28,7 +28,7 @@ export function targetRows(r: BenchResult): TargetRow[] {
     const m = r.service.mysql ? pick(r.service.mysql) : null
     const judged = ratioOf === 'mysql' ? m : s
     const ratio = baseline && judged ? `${(judged.value / baseline).toFixed(2)}×` : '—'
-    const status = !judged ? 'n/a' : judged.ok && !judged.note && pass(judged.value) ? 'met' : 'missed'
+    const status = target === '—' ? '—' : !judged ? 'n/a' : judged.ok && !judged.note && pass(judged.value) ? 'met' : 'missed'
     rows.push({ metric, target, sqlite: fmt(s, unit), mysql: fmt(m, unit), baseline: baseline !== undefined ? `${baseline.toLocaleString('en-US')}${unit}` : '—', ratio, status })
   }
   const open = (s: ServiceResult) => s.open['1000']

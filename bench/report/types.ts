@@ -20,5 +20,7 @@ export interface BenchResult {
   dashboard: DashboardSize | { note: string }
   /** The shared MariaDB server's RSS at start (it also serves other work on this machine). */
   mariadbRss: Mem | null
+  /** fsync rate again at the end: a busy disk (other work) shows as a drop. */
+  fsyncAtEnd?: number
   errors: string[]
 }
