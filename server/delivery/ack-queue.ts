@@ -6,6 +6,8 @@ import { applyEndpointEffects } from './endpoint-health.js'
 import type { Finish } from './outcome.js'
 
 const MAX_BATCH = 200
+/** Waits before retrying a failed result write (deadlock victim, busy SQLite file, brief outage). */
+const RETRY_WAITS_MS = [0, 100, 500, 2_000]
 
 export class AckQueue {
   private pending: Finish[] = []
@@ -29,13 +31,15 @@ export class AckQueue {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH)
       let applied: Finish[] | null = null
-      // One retry covers a deadlock victim or a busy SQLite file. If both fail, the rows keep their
-      // lease and are simply due again when it ends: the delivery is retried, never lost.
-      for (let attempt = 0; attempt < 2 && applied === null; attempt++) {
+      // A few retries cover a deadlock victim, a busy SQLite file or a short outage, well inside
+      // the lease. If all fail, the rows keep their lease and are due again when it ends: the
+      // delivery is sent again (same idempotency key), never lost.
+      for (let i = 0; i < RETRY_WAITS_MS.length && applied === null; i++) {
+        if (RETRY_WAITS_MS[i]! > 0) await new Promise((r) => setTimeout(r, RETRY_WAITS_MS[i]))
         try {
           applied = await finishDeliveries(db, batch, clock.now())
         } catch (err) {
-          log.warn('could not record delivery results', { error: (err as Error).message, rows: batch.length, retrying: attempt === 0 })
+          log.warn('could not record delivery results', { error: (err as Error).message, rows: batch.length, retrying: i < RETRY_WAITS_MS.length - 1 })
         }
       }
       if (!applied) continue

@@ -6,6 +6,26 @@ import type { Config } from '../config/schema.js'
 import type { Finish } from './outcome.js'
 import { GONE_REASON } from './retry-policy.js'
 
+/**
+ * Time alone is not enough: after a forward clock jump (or for an endpoint that gets one event a
+ * week) two failures can be days apart. A streak must also hold this many failed attempts.
+ */
+export const MIN_FAILED_ATTEMPTS_TO_DISABLE = 5
+
+async function failedAttemptsSince(db: Db, endpointId: string, since: number): Promise<number> {
+  // Every attempt since the streak began failed (a success ends the streak); test sends do not count.
+  const rows = await db.db
+    .selectFrom('delivery_attempts')
+    .innerJoin('deliveries', 'deliveries.id', 'delivery_attempts.delivery_id')
+    .select('delivery_attempts.id')
+    .where('deliveries.endpoint_id', '=', endpointId)
+    .where('delivery_attempts.started_at', '>=', since)
+    .where('delivery_attempts.trigger', '!=', 'test')
+    .limit(MIN_FAILED_ATTEMPTS_TO_DISABLE)
+    .execute()
+  return rows.length
+}
+
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
 
 export function streakReason(failingSince: number, disableAfterMs: number): string {
@@ -43,6 +63,7 @@ export async function applyEndpointEffects(db: Db, applied: readonly Finish[], c
     if (!row || row.failing_since === null || Number(row.is_active) !== 1) continue
     const since = Number(row.failing_since)
     if (nowMs - since < config.disableAfterMs) continue
+    if ((await failedAttemptsSince(db, id, since)) < MIN_FAILED_ATTEMPTS_TO_DISABLE) continue
     // Guarded by the streak start we read, so a success that cleared it meanwhile wins.
     await db.db
       .updateTable('endpoints')

@@ -63,6 +63,19 @@ for (const dialect of dialects()) {
       expect(Number((await h.delivery(deliveryId)).attempts)).toBe(7)
     })
 
+    it('does not disable an endpoint with fewer than five failed attempts, however long ago the first was', async () => {
+      const h = harness(t.db, { QSM_DISABLE_AFTER: '3d' })
+      receiver.fallback = { status: 500 }
+      const ep = await h.endpoint('u1', `${receiver.url}/hook`)
+      await h.queue('u1', ep.id)
+      await h.run()
+      // A week later (a quiet endpoint, or a clock that jumped) the next event fails too.
+      h.clock.advance(7 * 24 * H)
+      await h.queue('u1', ep.id)
+      await h.run()
+      expect(Number((await h.endpointRow(ep.id)).is_active)).toBe(1)
+    })
+
     it('ends the failure streak on any success', async () => {
       const h = harness(t.db, { QSM_DISABLE_AFTER: '1h' })
       receiver.queue({ status: 500 }, { status: 200 })
@@ -76,13 +89,14 @@ for (const dialect of dialects()) {
     })
 
     it('comes back clean when the user turns a disabled endpoint on again', async () => {
-      const h = harness(t.db, { QSM_DISABLE_AFTER: '1h', QSM_RETRY_SCHEDULE: '1h' })
-      receiver.queue({ status: 500 }, { status: 500 })
+      const h = harness(t.db, { QSM_DISABLE_AFTER: '1h', QSM_RETRY_SCHEDULE: '15m', QSM_MAX_ATTEMPTS: '10' })
+      receiver.queue({ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 })
       const ep = await h.endpoint('u1', `${receiver.url}/hook`)
       await h.queue('u1', ep.id)
-      await h.run()
-      h.clock.advance(H)
-      await h.run()
+      for (let i = 0; i < 5; i++) {
+        if (i > 0) h.clock.advance(15 * M)
+        await h.run()
+      }
       expect(Number((await h.endpointRow(ep.id)).is_active)).toBe(0)
       const patched = await h.call('u1', 'PATCH', `/v1/webhooks/${ep.id}`, { is_active: true })
       expect(patched.json).toMatchObject({ status: 'active', disabled_reason: null, disabled_at: null })
