@@ -32,6 +32,8 @@ const server = createServer((req, res) => {
       }
     }
     console.log(`${new Date().toISOString()} ${req.method} ${req.url} id=${req.headers['webhook-id'] ?? '-'} type=${type} ${verdict}`)
+    // The values a signature check needs, ready to paste into a shell (see docs/verifying-signatures.md).
+    console.log(`  export WEBHOOK_ID='${req.headers['webhook-id'] ?? ''}' WEBHOOK_TIMESTAMP='${req.headers['webhook-timestamp'] ?? ''}' WEBHOOK_SIGNATURE='${req.headers['webhook-signature'] ?? ''}'`)
     console.log(body.toString('utf8'))
     res.writeHead(status, { 'content-type': 'text/plain' })
     res.end(status === 200 ? 'ok\n' : 'bad signature\n')

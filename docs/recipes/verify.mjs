@@ -7,7 +7,8 @@
 //
 // In your own receiver, import verifyWebhook() and call it with the raw request body.
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { pathToFileURL } from 'node:url'
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
 const TOLERANCE_SECONDS = 300
 
@@ -48,7 +49,7 @@ export function verifyWebhook(secret, headers, rawBody, nowSeconds = Math.floor(
 }
 
 // Command-line use: secret and headers from the environment, the raw body from standard input.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const chunks = []
   for await (const chunk of process.stdin) chunks.push(chunk)
   const env = process.env

@@ -141,8 +141,19 @@ describe('docs/getting-started.md: try it on your computer', () => {
   it('step 6: the curl + openssl event is accepted with one delivery and arrives signed', async () => {
     const answer = JSON.parse(run('local-emit'))
     expect(answer, JSON.stringify(answer)).toMatchObject({ data: [{ deliveries: 1, duplicate: false }] })
-    await receiver!.waitFor(/type=usage\.threshold_reached signature valid/)
+    await receiver!.waitFor(/type=usage\.threshold_reached signature valid\n.*\n.*\n/)
     expect(receiver!.output()).not.toContain('INVALID')
+  })
+
+  it('the receiver prints what "Check a delivery from the command line" needs, and the recipe accepts it', () => {
+    // docs/verifying-signatures.md: paste the export line, save the body without a final newline.
+    const lines = receiver!.output().split('\n')
+    const at = lines.findIndex((l) => l.includes('type=usage.threshold_reached'))
+    const exportLine = lines[at + 1]!.trim()
+    expect(exportLine).toMatch(/^export WEBHOOK_ID='evt_\w+' WEBHOOK_TIMESTAMP='\d+' WEBHOOK_SIGNATURE='v1,[^']+'$/)
+    const body = lines[at + 2]!
+    const r = spawnSync('bash', ['-c', `${exportLine}\nnode docs/recipes/verify.mjs`], { cwd: dir, env: userEnv({ WEBHOOK_SECRET: vars.WEBHOOK_SECRET! }), input: body, encoding: 'utf8' })
+    expect({ code: r.status, out: r.stdout.trim(), err: r.stderr.trim() }).toEqual({ code: 0, out: 'valid', err: '' })
   })
 
   it('step 8: the delivery log lists the deliveries, succeeded', async () => {
