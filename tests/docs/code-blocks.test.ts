@@ -98,12 +98,6 @@ describe('code blocks in the docs', () => {
   })
 })
 
-/**
- * Pages README.md already links that another engineer is still writing. A missing one is reported,
- * not failed; once it exists it is checked like every other link. Keep this list short and empty it.
- */
-const PENDING_PAGES = new Set(['docs/reliability.md'])
-
 describe('links in the docs', () => {
   // Relative links and images must point at files that exist, and #anchors at headings that exist,
   // so a reader following the docs never lands on nothing (screenshots included).
@@ -130,8 +124,7 @@ describe('links in the docs', () => {
         const [path, anchor] = target.split('#') as [string, string | undefined]
         const resolved = path ? join(dirname(file), path) : file
         if (!existsSync(join(ROOT, resolved))) {
-          if (PENDING_PAGES.has(resolved)) console.warn(`${file} links ${resolved}, which is not written yet`)
-          else problems.push(`${target} (no file ${resolved})`)
+          problems.push(`${target} (no file ${resolved})`)
           continue
         }
         if (anchor && resolved.endsWith('.md') && !anchorsOf(resolved).has(anchor)) problems.push(`${target} (no heading #${anchor} in ${resolved})`)
