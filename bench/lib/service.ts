@@ -1,7 +1,7 @@
 // Starts the service under test as a real process (web server, `worker`, or `tick`) with a fixed,
 // stated environment, and talks to it over HTTP like the bridge and the dashboard would.
 import { createServer } from 'node:net'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
@@ -13,6 +13,17 @@ import { BENCH_USER } from './event.js'
 import { sleep } from './stats.js'
 
 export { TEST_SECRETS }
+
+// One empty working directory for every service process of this run, so no stray .env is read or
+// written; removed when the harness exits.
+let emptyDir: string | undefined
+function cwd(): string {
+  if (!emptyDir) {
+    const dir = (emptyDir = mkdtempSync(join(tmpdir(), 'qsm-svc-')))
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+  }
+  return emptyDir
+}
 
 /** BENCH_CPU_PROF=<dir> runs the service processes under `node --cpu-prof` (evidence for Findings). */
 const profArgs = (): string[] => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])
@@ -56,11 +67,10 @@ export interface Service {
   stop(): Promise<void>
 }
 
-/** Starts the web server and waits until /healthz answers 200. Its cwd is an empty temp dir, so no
- * stray .env is read or written. */
+/** Starts the web server and waits until /healthz answers 200. */
 export async function startWeb(entry: Entry, databaseUrl: string, extra: Record<string, string> = {}): Promise<Service> {
   const port = await freePort()
-  const child = spawnNode([...profArgs(), ...entry.web], { env: serviceEnv(databaseUrl, port, extra), cwd: mkdtempSync(join(tmpdir(), 'qsm-svc-')) })
+  const child = spawnNode([...profArgs(), ...entry.web], { env: serviceEnv(databaseUrl, port, extra), cwd: cwd() })
   const base = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   for (;;) {
@@ -79,7 +89,7 @@ export async function startWeb(entry: Entry, databaseUrl: string, extra: Record<
 
 /** Starts a CLI command (`worker`, `tick`) against the same database. */
 export function startCli(entry: Entry, command: string, databaseUrl: string, extra: Record<string, string> = {}): Child {
-  return spawnNode([...profArgs(), ...entry.cli, command], { env: serviceEnv(databaseUrl, 0, extra), cwd: mkdtempSync(join(tmpdir(), 'qsm-cli-')) })
+  return spawnNode([...profArgs(), ...entry.cli, command], { env: serviceEnv(databaseUrl, 0, extra), cwd: cwd() })
 }
 
 export async function api(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
