@@ -1,14 +1,16 @@
 // A destructive action asked twice, inline: the first button opens a short question with the real
 // button and Cancel. Escape cancels. No window.confirm (it cannot be styled or announced well).
 import { html } from 'htm/preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useLayoutEffect, useRef, useState } from 'preact/hooks'
 
 export function ConfirmButton({ label, question, confirmLabel, onConfirm, danger = true }) {
   const [open, setOpen] = useState(false)
   const [busy, setBusy] = useState(false)
   const confirmRef = useRef(null)
   const openerRef = useRef(null)
-  useEffect(() => {
+  // Layout effect, not effect: focus must be inside the question before the next key press, or a
+  // quick Escape lands on the page and the question stays open.
+  useLayoutEffect(() => {
     if (open && confirmRef.current) confirmRef.current.focus()
   }, [open])
   const close = () => {

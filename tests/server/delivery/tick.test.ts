@@ -51,7 +51,7 @@ for (const dialect of dialects()) {
       expect(await again.json()).toMatchObject({ claimed: 0, succeeded: 0 })
     })
 
-    it.runIf(dialect === 'mysql')('two ticks at once deliver every pair exactly once', async () => {
+    if (dialect === 'mysql') it('two ticks at once deliver every pair exactly once', async () => {
       const slow = await countingReceiver(15)
       try {
         const h = harness(t.db, { QSM_CONCURRENCY: '8', QSM_USER_CONCURRENCY: '8' })
