@@ -2,6 +2,7 @@
 // where stored unix milliseconds become ISO strings).
 import type { Kysely } from 'kysely'
 import type { Database, DeliveryRow, AttemptRow } from '../../db/schema.js'
+import { sendingNow } from './redeliver.js'
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString())
 
@@ -17,7 +18,7 @@ export function deliveryToApi(row: DeliveryWithUrl) {
     status: row.status as 'pending' | 'succeeded' | 'failed',
     attempts: Number(row.attempts),
     // While leased, next_attempt_at holds the lease end; the user only needs "in progress".
-    next_attempt_at: row.status === 'pending' && !row.lease_owner ? iso(row.next_attempt_at) : null,
+    next_attempt_at: row.status === 'pending' && !sendingNow(row) ? iso(row.next_attempt_at) : null,
     last_status_code: row.last_status_code === null ? null : Number(row.last_status_code),
     last_error: row.last_error,
     last_attempt_at: iso(row.last_attempt_at),

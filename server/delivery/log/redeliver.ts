@@ -4,6 +4,12 @@ import { sql, type Kysely } from 'kysely'
 import type { Database } from '../../db/schema.js'
 import { ApiError } from '../../http/errors.js'
 import type { DeliveryWithUrl } from './queries.js'
+import { MANUAL_MARKER } from '../claim.js'
+
+/** A runner holds this row now (a redelivery's marker is not a lease). */
+export function sendingNow(row: { status: string; lease_owner: string | null }): boolean {
+  return row.status === 'pending' && row.lease_owner !== null && row.lease_owner !== MANUAL_MARKER
+}
 
 async function payloadKept(db: Kysely<Database>, eventId: string): Promise<boolean> {
   const row = await db.selectFrom('events').select(sql<number>`case when payload is null then 0 else 1 end`.as('kept')).where('id', '=', eventId).executeTakeFirst()
@@ -11,7 +17,7 @@ async function payloadKept(db: Kysely<Database>, eventId: string): Promise<boole
 }
 
 export async function retryDelivery(db: Kysely<Database>, delivery: DeliveryWithUrl, nowMs: number): Promise<void> {
-  if (delivery.status === 'pending' && delivery.lease_owner) {
+  if (sendingNow(delivery)) {
     throw new ApiError('conflict', 'This delivery is being sent right now; wait for the attempt to finish')
   }
   if (delivery.status === 'succeeded') {
@@ -24,12 +30,13 @@ export async function retryDelivery(db: Kysely<Database>, delivery: DeliveryWith
   const endpoint = await db.selectFrom('endpoints').select(['is_active']).where('id', '=', delivery.endpoint_id).executeTakeFirst()
   if (!endpoint) throw new ApiError('conflict', 'The endpoint of this delivery was deleted')
   if (Number(endpoint.is_active) !== 1) throw new ApiError('conflict', 'The endpoint is turned off; turn it on first, then redeliver')
-  // Guarded by lease_owner IS NULL so a runner that claimed it meanwhile keeps it.
+  // Guarded on the owner so a runner that claimed it meanwhile keeps it. The marker makes the
+  // runner log this attempt as 'manual'; claiming replaces it with the runner's own name.
   const res = await db
     .updateTable('deliveries')
-    .set({ status: 'pending', next_attempt_at: nowMs, updated_at: nowMs })
+    .set({ status: 'pending', next_attempt_at: nowMs, lease_owner: MANUAL_MARKER, updated_at: nowMs })
     .where('id', '=', delivery.id)
-    .where('lease_owner', 'is', null)
+    .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', MANUAL_MARKER)]))
     .executeTakeFirst()
   if (Number(res.numUpdatedRows) === 0) throw new ApiError('conflict', 'This delivery is being sent right now; wait for the attempt to finish')
 }
@@ -51,7 +58,7 @@ export async function replayFailed(db: Kysely<Database>, endpointId: string, sin
     const chunk = ids.slice(i, i + 500)
     const res = await db
       .updateTable('deliveries')
-      .set({ status: 'pending', next_attempt_at: nowMs, updated_at: nowMs })
+      .set({ status: 'pending', next_attempt_at: nowMs, lease_owner: MANUAL_MARKER, updated_at: nowMs })
       .where('id', 'in', chunk)
       .where('status', '=', 'failed')
       .executeTakeFirst()

@@ -56,6 +56,22 @@ for (const dialect of dialects()) {
       expect((await h.run()).claimed).toBe(0)
     })
 
+    it('logs the attempt a user asked for with Redeliver as manual, and a second press before it runs is fine', async () => {
+      const h = harness(t.db)
+      receiver.queue({ status: 500 })
+      const ep = await h.endpoint('u1', `${receiver.url}/hook`)
+      const { deliveryId } = await h.queue('u1', ep.id)
+      expect((await h.run()).retried).toBe(1)
+      expect((await h.call('u1', 'POST', `/v1/deliveries/${deliveryId}/retry`)).status).toBe(202)
+      const again = await h.call('u1', 'POST', `/v1/deliveries/${deliveryId}/retry`)
+      expect(again.status).toBe(202)
+      expect(again.json.delivery.next_attempt_at).not.toBeNull()
+      expect((await h.run()).succeeded).toBe(1)
+      const log = await h.attempts(deliveryId)
+      expect(log.map((a) => [Number(a.attempt), a.status_code, a.trigger])).toEqual([[1, 500, 'scheduled'], [2, 200, 'manual']])
+      expect((await h.delivery(deliveryId)).lease_owner).toBeNull()
+    })
+
     it('stops retrying once an attempt gets a 2xx', async () => {
       const h = harness(t.db)
       receiver.queue({ status: 500 }, { status: 204 })
