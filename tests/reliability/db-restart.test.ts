@@ -104,6 +104,8 @@ describe.skipIf(!run)('ingest while a private MariaDB stops and restarts', () =>
   const killRun = {
     statuses: new Map<number, number>(),
     unhandled: [] as string[],
+    /** 503 answers that came without Retry-After. */
+    noRetryAfter: 0,
     acknowledged: new Set<string>(),
     sent: 0,
     downMs: 0,
@@ -124,8 +126,9 @@ describe.skipIf(!run)('ingest while a private MariaDB stops and restarts', () =>
       while (!stop) {
         const batch = queue.shift()
         if (!batch) return
-        const res = await send(batch).catch(() => ({ status: 0 }) as { status: number; json?: any })
+        const res = await send(batch).catch(() => ({ status: 0 }) as { status: number; headers?: Headers })
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
+        if (res.status === 503 && !/^\d+$/.test(res.headers?.get('retry-after') ?? '')) killRun.noRetryAfter += 1
         if (res.status === 202 || res.status === 200) for (const e of batch) acknowledged.add(e.id)
         else {
           queue.push(batch)
@@ -160,19 +163,15 @@ describe.skipIf(!run)('ingest while a private MariaDB stops and restarts', () =>
     console.log(`[reliability] SIGKILL mariadbd under ingest: statuses ${summary}, down ${killRun.downMs} ms, ${check.events} events stored, 0 half-written, ${killRun.unhandled.length} answered 500`)
   }, 90_000)
 
-  // BUG (see docs/reliability.md, "connection lost inside a transaction"): when mariadbd dies while
-  // an ingest transaction is open, Kysely's rollback runs on the dead mysql2 connection and throws
-  // "Can't add new command when connection is in closed state" (err.fatal = true, no err.code).
-  // isDatabaseDown() in server/http/on-error.ts only knows err.code values, so the request answers
-  // 500 internal_error without Retry-After and logs an "unhandled error" stack, instead of 503.
-  // Nothing is lost (the bridge spools 5xx too), but the contract says 503. Fix: treat
-  // `err.fatal === true` (mysql2 connection-level errors) as database-down in isDatabaseDown().
-  // Re-enable by turning this it.todo into it(...) with the body below.
-  it.todo('answers only 503 (never 500) to the requests caught by the SIGKILL, all with Retry-After')
-  void (() => {
-    // Body for the test above, once the server is fixed:
+  // Fixed (docs/reliability.md, "connection lost inside a transaction"): when mariadbd dies while an
+  // ingest transaction is open, Kysely's rollback runs on the dead mysql2 connection and throws
+  // "Can't add new command when connection is in closed state" with err.fatal = true and no code.
+  // isDatabaseDown() now counts any fatal mysql2 error as the database being down.
+  it('answers only 503 (never 500) to the requests caught by the SIGKILL, all with Retry-After', () => {
+    expect(killRun.sent, 'the SIGKILL scenario above ran').toBeGreaterThan(0)
     for (const code of killRun.statuses.keys()) expect([200, 202, 503]).toContain(code)
     expect(killRun.unhandled).toEqual([])
+    expect(killRun.noRetryAfter, '503 answers without Retry-After').toBe(0)
   })
 
   it('a worker keeps delivering across a mariadbd SIGKILL and restart: ledger complete, duplicates keep their key', async () => {
