@@ -28,7 +28,11 @@ export class WindowCounter {
   }
 }
 
-/** The client address; X-Forwarded-For is believed only from a proxy on this host (Passenger). */
+/**
+ * The client address. X-Forwarded-For is believed only from a proxy on this host (Passenger), and
+ * only its last entry: the proxy appends the address it saw at the end, and everything before
+ * that was written by the client and proves nothing.
+ */
 export function clientIp(c: Context): string {
   let remote = 'unknown'
   try {
@@ -37,7 +41,10 @@ export function clientIp(c: Context): string {
     // app.request() in tests has no socket.
   }
   const forwarded = c.req.header('x-forwarded-for')
-  if (forwarded && /^(127\.|::1$|::ffff:127\.)/.test(remote)) return forwarded.split(',')[0]!.trim()
+  if (forwarded && /^(127\.|::1$|::ffff:127\.)/.test(remote)) {
+    const last = forwarded.split(',').at(-1)!.trim()
+    if (last) return last
+  }
   return remote
 }
 

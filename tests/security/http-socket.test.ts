@@ -97,23 +97,19 @@ describe('HTTP hardening over a real socket', () => {
     await stop()
   })
 
-  // BUG (docs/reliability.md, "X-Forwarded-For: first entry trusted"): clientIp() in
-  // server/http/rate-limit.ts believes X-Forwarded-For when the peer is loopback (the Passenger
-  // proxy) and takes its FIRST entry. A proxy appends the real address at the END
-  // ("<whatever the client sent>, <real address>"), so a client that sends its own
-  // X-Forwarded-For picks its rate-limit key and gets a fresh budget on every request.
-  // Fix: take the LAST entry (the one the trusted proxy added), e.g.
-  // forwarded.split(',').at(-1)!.trim(). Re-enable as it(...) with the body below.
-  it.todo('keys the per-IP limit on the address the proxy appended, not on one the client wrote')
-  const forwardedForBody = async () => {
+  // Fixed (docs/reliability.md, "X-Forwarded-For: the first entry is trusted"): behind the
+  // loopback proxy, the key is the LAST X-Forwarded-For entry, the one the proxy appended. A
+  // client that writes its own header ("10.9.9.N, <real address>") no longer gets a fresh budget.
+  it('keys the per-IP limit on the address the proxy appended, not on one the client wrote', async () => {
     await start({ QSM_RATE_LIMIT_PER_IP: '3' })
     app.clock.set(Date.UTC(2026, 10, 28, 12, 0, 30))
     const statuses: number[] = []
     for (let i = 0; i < 5; i++) statuses.push((await send(port, { path: '/v1/webhooks', headers: { 'x-forwarded-for': `10.9.9.${i}, 203.0.113.7` } })).status)
     expect(statuses).toEqual([401, 401, 401, 429, 429])
+    // Another real client behind the same proxy still has its own budget.
+    expect((await send(port, { path: '/v1/webhooks', headers: { 'x-forwarded-for': '203.0.113.7, 203.0.113.8' } })).status).toBe(401)
     await stop()
-  }
-  void forwardedForBody
+  })
 
   it('sends the security headers and the CORS answer on the wire', async () => {
     await start({ QSM_DASHBOARD_ORIGIN: 'https://mail.example.com' })
