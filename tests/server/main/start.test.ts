@@ -79,6 +79,17 @@ describe('first start of the built server', () => {
     expect(api.status).toBe(200)
   })
 
+  it('prints the cron line with the full token and the same time limit as the banner', () => {
+    const res = spawnSync(process.execPath, [CLI, 'cron-line'], { cwd: dir, env: cleanEnv(), encoding: 'utf8' })
+    expect(res.status).toBe(0)
+    const token = /^QSM_CRON_TOKEN=(\S+)$/m.exec(readFileSync(join(dir, '.env'), 'utf8'))![1]!
+    expect(res.stdout).toContain(`/tick?token=${token}"`)
+    const limit = /--max-time (\d+)/.exec(res.stdout)![1]
+    expect(limit).toBe('50')
+    expect(output).toContain(`--max-time ${limit} `)
+    expect(output).toContain('npx qsm-webhooks cron-line')
+  })
+
   it('refuses to start with a bad setting and names it', () => {
     const res = spawnSync(process.execPath, [MAIN], { cwd: dir, env: cleanEnv({ QSM_RETRY_SCHEDULE: '5m,banana' }), encoding: 'utf8', timeout: 10_000 })
     expect(res.status).toBe(1)
