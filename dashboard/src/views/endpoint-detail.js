@@ -3,11 +3,12 @@ import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
 import { api } from '../api.js'
 import { announce } from '../announce.js'
-import { ago, deliveryStatus, endpointStatus, fullTime, rate } from '../format.js'
+import { ago, endpointStatus, fullTime } from '../format.js'
 import { go } from '../router.js'
 import { ConfirmButton } from '../ui/confirm.js'
 import { ErrorBox, Loading, PageTitle } from '../ui/states.js'
 import { useLoad } from '../ui/use-load.js'
+import { statsFacts } from '../ui/stats.js'
 import { SecretPanel } from './secret-panel.js'
 import { TestPanel } from './test-panel.js'
 import { takeNewSecret } from './new-secret.js'
@@ -46,7 +47,6 @@ export function EndpointDetail({ id }) {
       setActionError(err)
     }
   }
-  const s = e.stats || {}
   return html`<section>
     <p class="crumb"><a href="#/">Endpoints</a></p>
     <div class="page-head">
@@ -58,8 +58,7 @@ export function EndpointDetail({ id }) {
     <dl class="facts facts-wide">
       <div><dt>URL</dt><dd class="url">${e.url}</dd></div>
       <div><dt>Event types</dt><dd>${e.event_types.map((t) => html`<code key=${t}>${t}</code> `)}</dd></div>
-      <div><dt>Last 24 h</dt><dd>${s.deliveries_24h ? `${s.deliveries_24h} deliveries, ${rate(s.success_rate_24h)}` : 'No deliveries'}</dd></div>
-      <div><dt>Last delivery</dt><dd>${s.last_delivery_at ? html`<time datetime=${s.last_delivery_at} title=${fullTime(s.last_delivery_at)}>${ago(s.last_delivery_at)}</time>, ${deliveryStatus(s.last_delivery_status)}` : 'None yet'}</dd></div>
+      ${statsFacts(e.stats)}
       <div><dt>Added</dt><dd>${fullTime(e.created_at)}</dd></div>
     </dl>
     <${ErrorBox} error=${actionError} title="That did not work" />

@@ -1,12 +1,12 @@
 // The endpoints list: state (active, paused, disabled and why), 24 h success rate, last delivery.
 import { html } from 'htm/preact'
 import { api } from '../api.js'
-import { ago, deliveryStatus, endpointStatus, fullTime, rate } from '../format.js'
+import { endpointStatus } from '../format.js'
 import { Empty, ErrorBox, Loading, PageTitle } from '../ui/states.js'
 import { useLoad } from '../ui/use-load.js'
+import { statsFacts } from '../ui/stats.js'
 
 function EndpointCard({ e }) {
-  const s = e.stats || {}
   return html`<li class="card" data-testid="endpoint-card">
     <div class="card-head">
       <a class="card-title" href=${`#/endpoints/${encodeURIComponent(e.id)}`}>${e.description || e.url}</a>
@@ -16,10 +16,7 @@ function EndpointCard({ e }) {
     ${e.status === 'disabled' && html`<p class="warn-text">QSM turned this endpoint off: ${e.disabled_reason || 'it kept failing'}. Open it and turn it on again once it is fixed.</p>`}
     <dl class="facts">
       <div><dt>Events</dt><dd>${e.event_types.join(', ')}</dd></div>
-      <div><dt>Last 24 h</dt><dd>${s.deliveries_24h ? `${s.deliveries_24h} deliveries, ${rate(s.success_rate_24h)}` : 'No deliveries'}</dd></div>
-      <div><dt>Last delivery</dt><dd>
-        ${s.last_delivery_at ? html`<time datetime=${s.last_delivery_at} title=${fullTime(s.last_delivery_at)}>${ago(s.last_delivery_at)}</time>, ${deliveryStatus(s.last_delivery_status)}` : 'None yet'}
-      </dd></div>
+      ${statsFacts(e.stats)}
     </dl>
   </li>`
 }
