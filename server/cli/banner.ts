@@ -17,7 +17,7 @@ export function printBanner(opts: { config: Config; port: number; wroteEnv: bool
     `  Retries      ${config.retryScheduleMs.map(formatDuration).join(', ')} (${config.maxAttempts} attempts)`,
     '',
     '  Cron line for your host (every 1-15 minutes):',
-    `    curl -fsS --max-time ${config.tickBudgetSeconds + 30} "${base}/tick?token=${config.cronToken.slice(0, 4)}…"   `,
+    `    curl -fsS --max-time ${config.tickBudgetSeconds + 30} "${base}/tick?token=${config.cronToken.slice(0, 4)}…"`,
     '    npx qsm-webhooks cron-line           prints it with the full token (QSM_CRON_TOKEN in .env)',
     '',
     '  Sign in to the dashboard:',
