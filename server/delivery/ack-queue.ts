@@ -7,7 +7,12 @@ import type { Finish } from './outcome.js'
 
 const MAX_BATCH = 200
 /** Waits before retrying a failed result write (deadlock victim, busy SQLite file, brief outage). */
-const RETRY_WAITS_MS = [0, 100, 500, 2_000]
+const FIRST_WAIT_MS = 100
+const MAX_WAIT_MS = 2_000
+/** At least this many tries, even when the lease is already over (a row nobody took still accepts the result). */
+const MIN_TRIES = 4
+/** Never longer than this per batch, so a tick or a stopping worker is not held for a whole lease. */
+const MAX_RETRY_MS = 15_000
 
 export class AckQueue {
   private pending: Finish[] = []
@@ -30,19 +35,31 @@ export class AckQueue {
     const { db, config, clock, log } = this.deps
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH)
+      // Retried with backoff while any row of the batch is still ours (until its lease ends):
+      // that covers a deadlock victim, a busy SQLite file or a database restart. Once every
+      // lease is over, another runner may already have the row and will send it again (same
+      // idempotency key), and the result is dropped: delayed, never lost.
+      const leaseEnd = Math.max(...batch.map((f) => f.claim.leaseUntil))
+      const started = Date.now()
       let applied: Finish[] | null = null
-      // A few retries cover a deadlock victim, a busy SQLite file or a short outage, well inside
-      // the lease. If all fail, the rows keep their lease and are due again when it ends: the
-      // delivery is sent again (same idempotency key), never lost.
-      for (let i = 0; i < RETRY_WAITS_MS.length && applied === null; i++) {
-        if (RETRY_WAITS_MS[i]! > 0) await new Promise((r) => setTimeout(r, RETRY_WAITS_MS[i]))
+      for (let tries = 1, wait = FIRST_WAIT_MS; applied === null; tries++, wait = Math.min(wait * 2, MAX_WAIT_MS)) {
         try {
           applied = await finishDeliveries(db, batch, clock.now())
         } catch (err) {
-          log.warn('could not record delivery results', { error: (err as Error).message, rows: batch.length, retrying: i < RETRY_WAITS_MS.length - 1 })
+          const retrying = tries < MIN_TRIES || (clock.now() + wait < leaseEnd && Date.now() - started + wait < MAX_RETRY_MS)
+          log.warn('could not record delivery results', { error: (err as Error).message, rows: batch.length, retrying })
+          if (!retrying) break
+          await new Promise((r) => setTimeout(r, wait))
         }
       }
       if (!applied) continue
+      if (applied.length < batch.length) {
+        // Not ours any more: usually the lease ran out first and another runner took the row, and
+        // it sends again (same key). Worth a line, since it means sends plus writes outlast the lease.
+        const now = clock.now()
+        const late = batch.filter((f) => !applied!.includes(f)).map((f) => now - f.claim.leaseUntil)
+        log.warn('delivery results not recorded: the rows are no longer leased to this runner', { rows: late.length, ms_past_lease: Math.max(...late) })
+      }
       this.onApplied(applied)
       try {
         await applyEndpointEffects(db, applied, config, clock.now())

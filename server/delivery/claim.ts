@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
-import { takeWriteLockFirst } from './write-first.js'
+import { takeWriteLockFirst } from '../db/write-first.js'
 
 export interface Claim {
   id: string

@@ -5,7 +5,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Finish } from './outcome.js'
-import { takeWriteLockFirst } from './write-first.js'
+import { takeWriteLockFirst } from '../db/write-first.js'
 
 /** Writes the finished attempts and returns those that were applied (still owned). */
 export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: number): Promise<Finish[]> {

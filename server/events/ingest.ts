@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
+import { takeWriteLockFirst } from '../db/write-first.js'
 import { enqueueDeliveries } from '../delivery/enqueue.js'
 import type { IncomingEvent } from './parse-body.js'
 
@@ -24,7 +25,12 @@ const ATTEMPTS = 3
 export async function ingestEvents(deps: { db: Db }, events: readonly IncomingEvent[], now: number): Promise<IngestResult[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.db.db.transaction().execute((trx) => ingestOnce(trx, events, now))
+      return await deps.db.db.transaction().execute(async (trx) => {
+        // Ingest reads (which ids are known) before it writes: on SQLite, a worker or a cron tick
+        // committing in between would fail the first insert at once with SQLITE_BUSY_SNAPSHOT.
+        await takeWriteLockFirst(trx, deps.db.caps)
+        return ingestOnce(trx, events, now)
+      })
     } catch (err) {
       if (attempt >= ATTEMPTS || !isUniqueViolation(err)) throw err
     }
