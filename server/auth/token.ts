@@ -3,6 +3,7 @@
 //   key = hex(HMAC-SHA256(bridge secret, "qsm-dashboard-token"))
 import { createHmac } from 'node:crypto'
 import { sign, verify } from 'hono/jwt'
+import { userIdProblem } from './user-id.js'
 
 export const TOKEN_MAX_LIFETIME_SECONDS = 3600
 const CLOCK_SLACK_SECONDS = 60
@@ -37,8 +38,10 @@ export async function verifyToken(bridgeSecret: string, token: string, nowMs: nu
   if (exp <= now - CLOCK_SLACK_SECONDS) return { ok: false, reason: 'the token has expired; open the dashboard again from QSM' }
   if (exp > now + TOKEN_MAX_LIFETIME_SECONDS + CLOCK_SLACK_SECONDS) return { ok: false, reason: 'the token lives longer than one hour' }
   const sub = payload.sub
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 64) return { ok: false, reason: 'the token has no valid user id' }
-  return { ok: true, userId: sub }
+  // "alice " must not sign in as alice: MariaDB's PAD SPACE collation would match her rows.
+  const problem = userIdProblem(sub)
+  if (problem) return { ok: false, reason: `the token has no valid user id: its sub ${problem}` }
+  return { ok: true, userId: sub as string }
 }
 
 function decodeHeader(token: string): Record<string, unknown> | null {

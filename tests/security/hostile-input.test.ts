@@ -230,15 +230,52 @@ for (const dialect of dialects()) {
       // Found by this file on MySQL/MariaDB (user_id took the default case- and accent-insensitive
       // collation) and fixed in 376fd58 with a utf8mb4_bin migration.
       it('letter case, accents and full-width forms', () => isolation(['ALICE', 'Alice', 'alicé', 'ａｌｉｃｅ', 'alıce']))
-      // BUG (docs/reliability.md, "trailing spaces in user ids on MySQL"): utf8mb4_bin, chosen in
-      // migrations/2026_11_28_000500_binary_collation.ts, is a PAD SPACE collation on MariaDB 10.x
-      // (and on MySQL for the old utf8mb4_bin), so 'alice ' = 'alice' in WHERE user_id = ?. A token
-      // for "alice " (or an event for user "alice ") still reaches alice's rows. Fix: a NO PAD
-      // binary collation (MariaDB utf8mb4_nopad_bin, MySQL 8 utf8mb4_0900_bin) or VARBINARY ids,
-      // or refuse user ids with leading/trailing whitespace in verifyToken() and the envelope
-      // schema. Re-enable on MySQL by making this an it() for both dialects.
-      if (dialect === 'sqlite') it('trailing and leading spaces', () => isolation(['alice ', ' alice', 'alice\t']))
-      else it.todo('trailing and leading spaces (fails on MySQL: utf8mb4_bin pads, so "alice " = "alice")')
+      // Found by this file on MySQL/MariaDB: utf8mb4_bin is a PAD SPACE collation, so
+      // WHERE user_id = 'alice ' found alice's rows. Fixed twice over: such ids are refused where
+      // they enter (token sub: 401; event user_id: 422), and a migration moved the user_id columns
+      // to a NO PAD collation, so the database keeps them apart on its own as well.
+      const edgeSpaced = ['alice ', ' alice', 'alice\t', 'alice\u00a0', 'alice\n', 'al\u0000ice']
+      it('a token for a user id with spaces at either end, or control characters, is refused', async () => {
+        const a = app()
+        const created = await a.call('alice', 'POST', '/v1/webhooks', { url: 'https://example.com/alice', event_types: ['*'] })
+        await seedPair(t.db, { userId: 'alice', endpointId: created.json.id, status: 'failed' })
+        const before = await dumpAllRows(t.db)
+        for (const user of edgeSpaced) {
+          for (const path of ['/v1/webhooks', `/v1/webhooks/${created.json.id}`, '/v1/deliveries']) {
+            const res = await a.call(user, 'GET', path)
+            expect(res.status, `${JSON.stringify(user)} GET ${path}`).toBe(401)
+            expect(JSON.stringify(res.json)).not.toContain(created.json.id)
+          }
+          expect((await a.call(user, 'DELETE', `/v1/webhooks/${created.json.id}`)).status).toBe(401)
+        }
+        expect(await dumpAllRows(t.db)).toBe(before)
+      })
+
+      it('an event whose user_id has spaces at either end, or control characters, is refused with 422 naming user_id', async () => {
+        const a = app()
+        await a.call('alice', 'POST', '/v1/webhooks', { url: 'https://example.com/alice', event_types: ['*'] })
+        const before = await dumpAllRows(t.db)
+        for (const user of edgeSpaced) {
+          const res = await postEvents(a.app, exampleEvent('email.failed', user), a.clock.now())
+          expect(res.status, JSON.stringify(user)).toBe(422)
+          expect(res.json.error.details.map((d: { path: string }) => d.path)).toEqual(['user_id'])
+        }
+        expect(await dumpAllRows(t.db)).toBe(before)
+        // Inner spaces are fine: only the edges are ambiguous.
+        expect((await postEvents(a.app, exampleEvent('email.failed', 'alice smith'), a.clock.now())).status).toBe(202)
+      })
+
+      it('the database itself keeps "alice " apart from "alice" (NO PAD collation on MySQL)', async () => {
+        const endpointId = await seedEndpoint(t.db, { userId: 'alice' })
+        await seedPair(t.db, { userId: 'alice', endpointId, status: 'failed' })
+        for (const table of ['endpoints', 'events', 'deliveries'] as const) {
+          for (const user of ['alice ', 'alice  ']) {
+            const rows = await t.db.db.selectFrom(table).select('user_id').where('user_id', '=', user).execute()
+            expect(rows, `${table} where user_id = ${JSON.stringify(user)}`).toEqual([])
+          }
+          expect((await t.db.db.selectFrom(table).select('user_id').where('user_id', '=', 'alice').execute()).length, table).toBeGreaterThan(0)
+        }
+      })
     })
 
     describe('ingest', () => {

@@ -2,6 +2,7 @@
 // schema_version counts breaking changes of one type's data (see docs/events.md).
 import { z } from 'zod'
 import type { EventType } from '../types.js'
+import { USER_ID_MAX, USER_ID_PATTERN, USER_ID_RULE } from '../../auth/user-id.js'
 import { Actor, isoTime } from './shared.js'
 import { EmailFailed, EmailForwarded, EmailOversize, EmailReceived, EmailSpam } from './email.js'
 import { UsageThresholdReached } from './usage.js'
@@ -15,7 +16,8 @@ const id = z.string().regex(EVENT_ID, 'must be "evt_" followed by 10 to 60 lette
 const envelopeFields = {
   schema_version: z.literal(SCHEMA_VERSION),
   occurred_at: isoTime,
-  user_id: z.string().min(1).max(64),
+  // Refused at the door rather than stored: "alice " would match alice's rows on MariaDB (PAD SPACE).
+  user_id: z.string().min(1).max(USER_ID_MAX).regex(USER_ID_PATTERN, USER_ID_RULE),
   actor: Actor,
 }
 
