@@ -123,17 +123,49 @@ for (const dialect of dialects()) {
       expect(report.keyMismatch).toEqual([])
     })
 
-    // FINDING (docs/reliability.md, "forward clock jump of days"): after a jump longer than
-    // QSM_DISABLE_AFTER (3 d), the next failed attempt of an endpoint that failed once before the
-    // jump disables it ("Failing continuously for 3 days" after two failures minutes apart by the
-    // receiver's view), the following tick marks its pending deliveries failed, and the same tick's
-    // purge deletes them and their events at once (created_at is older than the 30-day log
-    // retention by the new clock). Measured: pending -> failed -> gone within two ticks, nothing in
-    // the log to show or replay. Suggested fix: require a minimum number of failed attempts as well
-    // as the time span before disabling (server/delivery/endpoint-health.ts), and purge by
-    // last_attempt_at/updated_at rather than created_at (server/delivery/log/purge.ts).
-    // Re-enable as it(...) once fixed: jump a year, let the receiver recover, expect both delivered.
-    it.todo('a forward jump of a year neither disables an endpoint after two failures nor purges its pending deliveries')
+    // Found here (docs/reliability.md, "forward clock jump of days"): after a jump past
+    // QSM_DISABLE_AFTER, an endpoint that failed once before the jump was disabled at its second
+    // failure, its pending deliveries were marked failed, and the same tick's purge deleted them
+    // and their events (created_at was past the 30-day retention by the new clock). Fixed: disabling
+    // also needs 5 failed attempts (endpoint-health.ts), and purge deletes only final rows, aged
+    // from their last attempt or change (log/purge.ts).
+    it('a forward jump of a year neither disables an endpoint after two failures nor purges its pending deliveries', async () => {
+      receiver.hits.length = 0
+      receiver.reply = (_hit, n) => (n < 2 ? { status: 500 } : { status: 200 })
+      const app = makeTestApp(t.db, { env: { QSM_RETRY_SCHEDULE: '1m,5m,30m,2h' } })
+      const eps = await endpoints(app, ['u1'], [['*']])
+      const events = [exampleEvent('email.failed', 'u1'), exampleEvent('email.spam', 'u1')]
+      expect((await postEvents(app.app, { events }, app.clock.now())).status).toBe(202)
+      expect((await tick(app)).retried).toBe(2)
+
+      app.clock.advance(365 * 86_400_000)
+      const afterJump = await tick(app)
+      expect(afterJump.retried, JSON.stringify(afterJump)).toBe(2)
+      const endpoint = await t.db.db.selectFrom('endpoints').select(['is_active', 'disabled_reason']).executeTakeFirstOrThrow()
+      expect(endpoint).toEqual({ is_active: 1, disabled_reason: null })
+      // Another tick (its purge included) at the new time: still both pending, with their events and payloads.
+      expect((await tick(app)).claimed).toBe(0)
+      const pending = await t.db.db.selectFrom('deliveries').select(['status', 'attempts']).execute()
+      expect(pending).toEqual([{ status: 'pending', attempts: 2 }, { status: 'pending', attempts: 2 }])
+      const stored = await t.db.db.selectFrom('events').select(['id', 'payload']).execute()
+      expect(stored.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort())
+      for (const e of stored) expect(e.payload).not.toBeNull()
+
+      // The receiver recovers: both are delivered, and they stay in the log (aged from their last
+      // attempt, not from a creation date a year back).
+      app.clock.advance(6 * 60_000)
+      expect((await tick(app)).succeeded).toBe(2)
+      expect((await tick(app)).claimed).toBe(0)
+      const finished = await t.db.db.selectFrom('deliveries').select(['status', 'attempts']).execute()
+      expect(finished).toEqual([{ status: 'succeeded', attempts: 3 }, { status: 'succeeded', attempts: 3 }])
+      expect(await t.db.db.selectFrom('delivery_attempts').select('id').execute()).toHaveLength(6)
+      const report = checkLedger({ accepted: events, endpoints: eps, hits: receiver.hits })
+      expect(report.missing, describeLedger(report)).toEqual([])
+      expect(report.duplicates, describeLedger(report)).toEqual([])
+      expect(report.keyMismatch).toEqual([])
+      // eslint-disable-next-line no-console
+      console.log(`[reliability] ${dialect} clock year jump: ${describeLedger(report)}; endpoint still active after 2 failures; 2 pending kept through the purge, 2 finished kept in the log`)
+    })
 
     it('a forward jump shorter than the lease lets no second runner take a delivery in flight', async () => {
       receiver.hits.length = 0

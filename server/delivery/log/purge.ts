@@ -1,5 +1,8 @@
 // Retention, run by every tick: payloads after QSM_PAYLOAD_RETENTION_HOURS, finished log rows
 // after QSM_LOG_RETENTION_DAYS. Deletes in small batches so a big backlog never holds locks long.
+// A log row's age counts from its last change (last attempt, or being marked failed), not from
+// its creation: after a forward clock jump every row is "old" by created_at, and a delivery just
+// marked failed must still be there to show and replay.
 import type { Db } from '../../db/connect.js'
 import type { Config } from '../../config/schema.js'
 
@@ -9,6 +12,8 @@ export interface PurgeSummary {
 }
 
 const BATCH = 500
+/** Statuses a delivery never leaves on its own; only these rows expire from the log. */
+const FINAL_STATUSES = ['succeeded', 'failed']
 
 export async function purgeExpired(db: Db, config: Config, nowMs: number, maxBatches = 20): Promise<PurgeSummary> {
   const summary: PurgeSummary = { payloads_purged: 0, deliveries_purged: 0 }
@@ -37,8 +42,10 @@ export async function purgeExpired(db: Db, config: Config, nowMs: number, maxBat
     const rows = await db.db
       .selectFrom('deliveries')
       .select(['id', 'event_id'])
-      .where('created_at', '<', logCutoff)
-      .where('status', '!=', 'pending')
+      // Only final rows: a pending delivery (due, leased or waiting to retry) is never deleted.
+      .where('status', 'in', FINAL_STATUSES)
+      .where('updated_at', '<', logCutoff)
+      .where((eb) => eb.or([eb('last_attempt_at', 'is', null), eb('last_attempt_at', '<', logCutoff)]))
       .limit(BATCH)
       .execute()
     if (rows.length === 0) break
@@ -47,7 +54,8 @@ export async function purgeExpired(db: Db, config: Config, nowMs: number, maxBat
       await trx.deleteFrom('delivery_attempts').where('delivery_id', 'in', ids).execute()
       await trx.deleteFrom('deliveries').where('id', 'in', ids).execute()
     })
-    // Events with no deliveries left are gone from every log; drop them too.
+    // Events with no deliveries left are gone from every log; drop them too. An event with any
+    // delivery still in the table (pending or too young) stays, with its payload rules above.
     const eventIds = [...new Set(rows.map((r) => r.event_id))]
     await db.db
       .deleteFrom('events')

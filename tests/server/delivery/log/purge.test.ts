@@ -46,6 +46,36 @@ for (const dialect of dialects()) {
       expect(await t.db.db.selectFrom('events').select('id').where('id', '=', old.eventId).execute()).toEqual([])
     })
 
+    it('judges age by the last change, not creation: a row created long ago but failed or retried recently stays', async () => {
+      const ep = await seedEndpoint(t.db, { userId: 'u1' })
+      // Created 90 days ago (or so it seems after a forward clock jump), marked failed just now.
+      const markedFailed = await seedPair(t.db, { userId: 'u1', endpointId: ep, status: 'failed', at: now - 90 * DAY })
+      await t.db.db.updateTable('deliveries').set({ updated_at: now - HOUR }).where('id', '=', markedFailed.deliveryId).execute()
+      // Updated long ago, but its last attempt is recent.
+      const triedLately = await seedPair(t.db, { userId: 'u1', endpointId: ep, status: 'succeeded', at: now - 90 * DAY })
+      await t.db.db.updateTable('deliveries').set({ last_attempt_at: now - DAY }).where('id', '=', triedLately.deliveryId).execute()
+      const summary = await purgeExpired(t.db, config, now)
+      expect(summary.deliveries_purged).toBe(0)
+      expect((await t.db.db.selectFrom('deliveries').select('id').orderBy('id').execute()).map((r) => r.id)).toEqual([markedFailed.deliveryId, triedLately.deliveryId].sort())
+      expect(await t.db.db.selectFrom('events').select('id').execute()).toHaveLength(2)
+    })
+
+    it('keeps an event while any of its deliveries is still pending, when its other deliveries expire', async () => {
+      const ep1 = await seedEndpoint(t.db, { userId: 'u1' })
+      const ep2 = await seedEndpoint(t.db, { userId: 'u1' })
+      const done = await seedPair(t.db, { userId: 'u1', endpointId: ep1, status: 'failed', at: now - 90 * DAY })
+      await t.db.db.insertInto('deliveries').values({
+        id: 'dlv_STILLPENDING0000', event_id: done.eventId, endpoint_id: ep2, user_id: 'u1', event_type: 'email.received', status: 'pending',
+        attempts: 3, next_attempt_at: now + HOUR, lease_owner: null, last_status_code: 500, last_error: 'HTTP 500',
+        last_attempt_at: now - 90 * DAY, last_duration_ms: 5, created_at: now - 90 * DAY, updated_at: now - 90 * DAY,
+      }).execute()
+      const summary = await purgeExpired(t.db, config, now)
+      expect(summary.deliveries_purged).toBe(1)
+      expect((await t.db.db.selectFrom('deliveries').select('id').execute()).map((r) => r.id)).toEqual(['dlv_STILLPENDING0000'])
+      expect(await t.db.db.selectFrom('events').select('id').execute()).toEqual([{ id: done.eventId }])
+      expect(await payloadOf(done.eventId)).not.toBeNull()
+    })
+
     it('never deletes a pending delivery, however old', async () => {
       const ep = await seedEndpoint(t.db, { userId: 'u1' })
       const stuck = await seedPair(t.db, { userId: 'u1', endpointId: ep, status: 'pending', at: now - 90 * DAY })
