@@ -23,7 +23,10 @@ export function startInProcessDispatcher(deps: AppDeps, opts: { pollMs?: number 
       do {
         again = false
         try {
-          await runDue(deps, { owner, budgetMs: PASS_BUDGET_MS, stopWhenEmpty: true, shouldStop: () => stopped })
+          // A wake during the pass is taken by the pass itself (it claims again at once), so
+          // events committed while earlier ones are being sent do not wait for the pass to end.
+          const takeWake = () => { const woken = again; again = false; return woken }
+          await runDue(deps, { owner, budgetMs: PASS_BUDGET_MS, stopWhenEmpty: true, shouldStop: () => stopped, takeWake })
         } catch (err) {
           deps.log.error('delivery pass failed', { error: (err as Error).message })
         }

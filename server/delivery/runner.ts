@@ -26,6 +26,11 @@ export interface RunOptions {
   /** Polling interval when nothing is due (continuous mode). */
   idlePollMs?: number
   shouldStop?: () => boolean
+  /**
+   * Polled on every turn of the loop: true when new work was signalled (an ingest committed) since
+   * the last call. A pass that had found nothing due then claims again instead of ending first.
+   */
+  takeWake?: () => boolean
 }
 
 export interface RunSummary {
@@ -65,8 +70,13 @@ export async function runDue(deps: AppDeps, opts: RunOptions): Promise<RunSummar
   })
   const local: Job[] = []
   const running = new Set<Promise<void>>()
+  // At most one claim (claimDue + prepareJobs) in flight, running beside the sends: the loop keeps
+  // launching from `local` while the next batch is fetched, so slots do not idle for a round trip.
+  let claiming: Promise<void> | null = null
   let drained = false
   let idleUntil = 0
+  // Claim ahead once fewer than this many jobs wait: two rounds of sends cover one claim round trip.
+  const lowWater = config.concurrency * 2
   const stopping = () => performance.now() - t0 >= opts.budgetMs || (opts.shouldStop?.() ?? false)
 
   const giveBack = async (jobs: Job[]) => {
@@ -98,18 +108,10 @@ export async function runDue(deps: AppDeps, opts: RunOptions): Promise<RunSummar
     void task.finally(() => running.delete(task))
   }
 
-  const mayClaim = () => !stopping() && local.length < config.concurrency && !(drained && opts.stopWhenEmpty) && performance.now() >= idleUntil
-
-  while (true) {
-    if (stopping()) {
-      await giveBack(local.splice(0))
-      if (running.size === 0) break
-      await Promise.race(running)
-      continue
-    }
-    if (mayClaim()) {
+  const claimAhead = () => {
+    claiming = (async () => {
       try {
-        const claims = await claimDue(db, { owner: opts.owner, nowMs: clock.now(), limit: batchSize - local.length, leaseMs })
+        const claims = await claimDue(db, { owner: opts.owner, nowMs: clock.now(), limit: batchSize, leaseMs })
         summary.claimed += claims.length
         drained = claims.length === 0
         if (drained) idleUntil = performance.now() + idlePollMs
@@ -117,12 +119,33 @@ export async function runDue(deps: AppDeps, opts: RunOptions): Promise<RunSummar
         acks.push(...unsendable)
         local.push(...jobs)
       } catch (err) {
-        // A busy database (deadlock victim, locked SQLite file, lost connection): wait and poll again.
+        // A busy database (deadlock victim, locked SQLite file, lost connection): wait and poll
+        // again. Rows claimed before a prepare failed keep their lease and are due when it ends.
         log.warn('could not claim deliveries', { error: (err as Error).message })
         drained = true
         idleUntil = performance.now() + idlePollMs
       }
+    })().finally(() => { claiming = null })
+  }
+
+  const mayClaim = () =>
+    claiming === null && !stopping() && local.length < lowWater && !(drained && opts.stopWhenEmpty) && performance.now() >= idleUntil
+
+  while (true) {
+    if (stopping()) {
+      // A claim still in flight lands in `local` first, so its rows are given back too and do not
+      // sit leased until their lease runs out.
+      if (claiming) await claiming
+      await giveBack(local.splice(0))
+      if (running.size === 0) break
+      await Promise.race(running)
+      continue
     }
+    if (opts.takeWake?.()) {
+      drained = false
+      idleUntil = 0
+    }
+    if (mayClaim()) claimAhead()
     const now = clock.now()
     const stale: Job[] = []
     for (let i = 0; i < local.length && limiter.hasRoom(); ) {
@@ -132,11 +155,14 @@ export async function runDue(deps: AppDeps, opts: RunOptions): Promise<RunSummar
       else i++
     }
     await giveBack(stale)
-    if (opts.stopWhenEmpty && drained && local.length === 0 && running.size === 0) break
+    if (opts.stopWhenEmpty && drained && claiming === null && local.length === 0 && running.size === 0) break
     if (mayClaim()) continue
     const untilPoll = idleUntil - performance.now()
-    if (running.size > 0 || local.length > 0) await limiter.changed(untilPoll > 0 ? Math.max(5, Math.min(1000, untilPoll)) : 1000)
-    else await sleep(Math.max(5, Math.min(untilPoll, idlePollMs)))
+    if (running.size > 0 || local.length > 0 || claiming) {
+      // Wake on whichever comes first: a send finishing (a slot is free) or the claim landing.
+      const changed = limiter.changed(untilPoll > 0 ? Math.max(5, Math.min(1000, untilPoll)) : 1000)
+      await (claiming ? Promise.race([changed, claiming]) : changed)
+    } else await sleep(Math.max(5, Math.min(untilPoll, idlePollMs)))
   }
   await acks.drain()
   summary.duration_ms = Math.round(performance.now() - t0)
