@@ -40,7 +40,7 @@ export interface ServiceResult {
 
 export const ENDPOINTS = 3
 
-async function phase(p: Profile, db: BenchDb, sql: RawSql, web: Service, receiver: Receiver, dbPid: number | null, spec: { mode: 'closed' | 'open'; rate?: number; ms: number }): Promise<Phase> {
+export async function phase(p: Profile, db: BenchDb, sql: RawSql, web: Service, receiver: Receiver, dbPid: number | null, spec: { mode: 'closed' | 'open'; rate?: number; ms: number }): Promise<Phase> {
   await emptyTables(sql)
   await receiver.reset()
   const pids: Record<string, number> = { service: web.child.pid }

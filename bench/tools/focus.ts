@@ -1,0 +1,65 @@
+// One part of the service bench, repeated, for before/after checks of a server change without the
+// 8-minute full run. The same bundle, environment, generator, receiver and ledger as `npm run bench`
+// (it calls the same scenario code); only fewer phases. Not a source of published figures.
+//
+//   npx tsx bench/tools/focus.ts --dialect=mysql --part=drain --runs=2
+//   parts: idle, ingest (closed loop c=64), open1000, open300, drain (worker), tick
+//   BENCH_CPU_PROF=/tmp/prof works here too (service processes under --cpu-prof).
+import { loadavg } from 'node:os'
+import { buildService } from '../lib/build.js'
+import { Receiver } from '../lib/receiver-client.js'
+import { freshDatabase, type Dialect } from '../lib/database.js'
+import { openRaw } from '../lib/raw-sql.js'
+import { createEndpoints, startWeb } from '../lib/service.js'
+import { readMem, pidOf, type Usage } from '../lib/rss.js'
+import { killAll } from '../lib/proc.js'
+import { sleep } from '../lib/stats.js'
+import { FULL } from '../profile.js'
+import { ENDPOINTS, phase } from '../scenarios/service.js'
+import { drainRuns } from '../scenarios/drain.js'
+
+const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt
+const dialect = arg('dialect', 'mysql') as Dialect
+const part = arg('part', 'drain')
+const runs = Number(arg('runs', '1'))
+const log = (s: string) => process.stderr.write(`${s}\n`)
+const peak = (u: Record<string, Usage>) => Object.entries(u).map(([k, v]) => `${k} ${v.rssMaxMB} MB ${v.cpuCores} cores`).join(', ')
+
+const entry = await buildService()
+const receiver = await Receiver.start()
+const dbPid = dialect === 'mysql' ? pidOf('mariadbd') ?? pidOf('mysqld') : null
+try {
+  for (let r = 1; r <= runs; r++) {
+    const load = loadavg().map((x) => x.toFixed(2)).join(' ')
+    const db = await freshDatabase(dialect)
+    const sql = openRaw(db.url, 4)
+    const web = await startWeb(entry, db.url)
+    try {
+      const endpointIds = await createEndpoints(web.base, receiver.port, ENDPOINTS)
+      if (part === 'idle') {
+        await sleep(FULL.idleWaitMs)
+        log(`[${dialect} idle, load ${load}] RSS ${readMem(web.child.pid)?.rssMB} MB`)
+      } else if (part === 'ingest' || part.startsWith('open')) {
+        const spec = part === 'ingest' ? { mode: 'closed' as const, ms: FULL.closedMs } : { mode: 'open' as const, rate: Number(part.slice(4)), ms: FULL.openMs }
+        const ph = await phase(FULL, db, sql, web, receiver, dbPid, spec)
+        log(`[${dialect} ${part}, load ${load}] ${ph.load?.rate} ev/s, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
+          `e2e p50/p99 ${ph.e2e?.latency?.p50}/${ph.e2e?.latency?.p99} ms, saturated ${ph.load?.saturatedAtMs ?? 'no'}, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
+      } else {
+        await web.stop()
+        const p = { ...FULL, tickDeliveries: part === 'tick' ? FULL.tickDeliveries : 0, drainDeliveries: part === 'drain' ? FULL.drainDeliveries : 0 }
+        const d = await drainRuns(p, db, sql, entry, receiver, endpointIds, dbPid, () => {})
+        const x = part === 'drain' ? d.drain : d.tick
+        log(`[${dialect} ${part}, load ${load}] ${x?.delivered} delivered, ${x?.rate}/s, ledger ${x?.ledger.balanced ? 'ok' : 'VOID'}; ${x ? peak(x.usage) : ''} ${d.errors.join('; ')}`)
+        if (part === 'tick') log(`  ${JSON.stringify(d.tick?.summary)}`)
+      }
+    } finally {
+      await web.stop()
+      await sql.close()
+      await db.drop()
+    }
+  }
+} finally {
+  await receiver.stop()
+  killAll()
+}
+process.exit(0)
