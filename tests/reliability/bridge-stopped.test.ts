@@ -1,0 +1,182 @@
+// The server stopped while the PHP bridge emits, then `php bridge/qsm-bridge.php flush` once it is
+// back: end to end, with the real server process (`node --import tsx server/main.ts`, its own
+// in-process delivery loop), the real bridge under php-cli, and a loopback ledger receiver. What
+// must hold: every event the mail app emitted is stored once and delivered once to each matching
+// endpoint, whether it went through at once or through the spool.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { dialects } from '../helpers/dialects.js'
+import { createTestDatabase } from '../helpers/db.js'
+import { TEST_SECRETS } from '../helpers/config.js'
+import { connect, type Db } from '../../server/db/connect.js'
+import { mintToken } from '../../server/auth/token.js'
+import { EXAMPLES } from '../../server/events/examples.js'
+import { checkLedger, describeLedger, startLedgerReceiver, type LedgerEndpoint, type LedgerReceiver } from './ledger.js'
+import { sleep } from './support.js'
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
+const BRIDGE = join(ROOT, 'bridge/qsm-bridge.php')
+const CLI = join(ROOT, 'tests/bridge/fixtures/bridge-cli.php')
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
+const phpAvailable = spawnSync('php', ['-v']).status === 0
+
+async function freePort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const p = (srv.address() as { port: number }).port
+  await new Promise<void>((r) => srv.close(() => r()))
+  return p
+}
+
+for (const dialect of dialects()) {
+  describe.skipIf(!phpAvailable)(`${dialect}: server stopped while the PHP bridge emits`, () => {
+    let work: string
+    let spoolDir: string
+    let port: number
+    let dbUrl: string
+    let dropDb: () => Promise<void>
+    let db: Db
+    let receiver: LedgerReceiver
+    let server: ChildProcess | undefined
+    let serverOutput = ''
+
+    const baseUrl = () => `http://127.0.0.1:${port}`
+    const phpEnv = () => ({ PATH: process.env.PATH ?? '', QSM_WEBHOOKS_URL: baseUrl(), QSM_BRIDGE_SECRET: TEST_SECRETS.QSM_BRIDGE_SECRET, QSM_SPOOL_DIR: spoolDir })
+
+    async function startServer(): Promise<void> {
+      const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'server/main.ts')], {
+        cwd: work,
+        env: { ...process.env, ...TEST_SECRETS, PORT: String(port), HOST: '127.0.0.1', QSM_DATABASE_URL: dbUrl, QSM_LOG_LEVEL: 'warn', QSM_ALLOW_PRIVATE_TARGETS: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      child.stdout!.on('data', (c) => (serverOutput += c))
+      child.stderr!.on('data', (c) => (serverOutput += c))
+      server = child
+      const deadline = Date.now() + 30_000
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`server exited: ${serverOutput}`)
+        try {
+          if ((await fetch(`${baseUrl()}/healthz`)).ok) return
+        } catch { /* not up yet */ }
+        await sleep(100)
+      }
+      throw new Error(`server did not answer /healthz in 30 s: ${serverOutput}`)
+    }
+
+    async function stopServer(): Promise<number | string | null> {
+      const child = server
+      server = undefined
+      if (!child || child.exitCode !== null) return child?.exitCode ?? null
+      const exited = new Promise<number | string | null>((r) => child.once('exit', (code, signal) => r(code ?? signal)))
+      child.kill('SIGTERM')
+      return exited
+    }
+
+    /** `php bridge-cli.php emit …` in the background, as the mail app would call qsm_emit() in a loop. */
+    function emitting(userId: string, type: keyof typeof EXAMPLES, count: number): Promise<{ ok: boolean; ms: number }[]> {
+      return new Promise((resolveEmit, reject) => {
+        const child = spawn('php', [CLI, 'emit', userId, type, JSON.stringify(EXAMPLES[type].data), String(count)], { env: phpEnv() })
+        let out = ''
+        let err = ''
+        child.stdout.on('data', (c) => (out += c))
+        child.stderr.on('data', (c) => (err += c))
+        child.on('exit', (code) => (code === 0 ? resolveEmit(JSON.parse(out)) : reject(new Error(`php emit failed (${code}): ${err}`))))
+      })
+    }
+
+    const spooled = () => {
+      const file = join(spoolDir, 'spool.jsonl')
+      return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0
+    }
+
+    beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), 'qsm-bridge-stop-'))
+      spoolDir = join(work, 'spool')
+      mkdirSync(spoolDir)
+      port = await freePort()
+      const created = await createTestDatabase(dialect)
+      dbUrl = dialect === 'sqlite' ? `sqlite:${join(work, 'qsm.db')}` : created.url
+      dropDb = created.drop
+      receiver = await startLedgerReceiver(() => ({ status: 200, delayMs: 5 }))
+      await startServer()
+      db = await connect(dbUrl)
+    }, 60_000)
+
+    afterAll(async () => {
+      await stopServer()
+      await db?.close()
+      await receiver?.close()
+      await dropDb?.()
+      rmSync(work, { recursive: true, force: true })
+    })
+
+    it('`php bridge/qsm-bridge.php flush` later delivers everything once', async () => {
+      // Endpoints made through the API, as a user would, so the ledger knows their secrets.
+      const endpoints: LedgerEndpoint[] = []
+      for (const [user, patterns] of [['u1', ['*']], ['u1', ['email.*']], ['u2', ['*']], ['u2', ['usage.*']]] as const) {
+        const url = `${receiver.url}/${user}/${endpoints.length}`
+        const res = await fetch(`${baseUrl()}/v1/webhooks`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${await mintToken(TEST_SECRETS.QSM_BRIDGE_SECRET, user, Date.now())}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ url, event_types: patterns }),
+        })
+        expect(res.status).toBe(201)
+        const body = (await res.json()) as { id: string; secret: string }
+        endpoints.push({ id: body.id, userId: user, url, patterns: [...patterns], secrets: [body.secret] })
+      }
+
+      // The mail app keeps emitting; the server is stopped once a few events are in.
+      const started = Date.now()
+      const during = [emitting('u1', 'email.failed', 20), emitting('u2', 'usage.threshold_reached', 20)]
+      const eventCount = async () => Number((await db.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)
+      while ((await eventCount()) < 4 && Date.now() - started < 20_000) await sleep(10)
+      const exitCode = await stopServer()
+      expect(exitCode, serverOutput).toBe(0)
+      // Then more, with the server down for good.
+      const after = [emitting('u1', 'email.received', 5), emitting('u2', 'email.spam', 5)]
+      const results = (await Promise.all([...during, ...after])).flat()
+      const emitted = results.length
+      const tookAtOnce = results.filter((r) => r.ok).length
+      expect(emitted).toBe(50)
+      expect(tookAtOnce).toBeGreaterThan(0)
+      expect(tookAtOnce).toBeLessThan(emitted)
+      // Every refused event is in the spool. (One the server stored but could not answer before
+      // it closed is spooled too: the flush resends it and the server answers "duplicate".)
+      const inSpool = spooled()
+      expect(inSpool).toBeGreaterThanOrEqual(emitted - tookAtOnce)
+      // Down, qsm_emit gave up within its 2 s budget each time (the mail app never waits long).
+      expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(2_500)
+
+      await startServer()
+      const flush = spawnSync('php', [BRIDGE, 'flush'], { env: phpEnv(), encoding: 'utf8', timeout: 60_000 })
+      expect(flush.status, `${flush.stdout}${flush.stderr}`).toBe(0)
+      const [, sent, duplicates, rejected, remaining] = /sent (\d+), duplicates (\d+), rejected (\d+), remaining (\d+)/.exec(flush.stdout)!.map(Number)
+      expect({ sent: sent! + duplicates!, rejected, remaining }).toEqual({ sent: inSpool, rejected: 0, remaining: 0 })
+      expect(spooled()).toBe(0)
+      expect(existsSync(join(spoolDir, 'rejected.jsonl'))).toBe(false)
+
+      // Every emitted event is stored exactly once (ids are the primary key): 50 rows, no more.
+      const accepted = await db.db.selectFrom('events').select(['id', 'user_id', 'type']).execute()
+      expect(accepted).toHaveLength(emitted)
+      const want = checkLedger({ accepted, endpoints, hits: [] }).expected
+      const delivered = () => new Set(receiver.hits.filter((h) => h.answered === 200).map((h) => `${h.path} ${h.eventId}`)).size
+      await receiver.until(() => delivered() >= want, 30_000)
+      await sleep(500) // room for a late duplicate to show up
+      const report = checkLedger({ accepted, endpoints, hits: receiver.hits })
+      expect(report.missing, describeLedger(report)).toEqual([])
+      expect(report.duplicates, describeLedger(report)).toEqual([])
+      expect(report.unexpected).toEqual([])
+      expect(report.keyMismatch).toEqual([])
+      expect(report.badSignature).toEqual([])
+      const pending = await db.db.selectFrom('deliveries').select('id').where('status', '!=', 'succeeded').execute()
+      expect(pending).toEqual([])
+      // eslint-disable-next-line no-console
+      console.log(`[reliability] ${dialect} bridge with the server stopped: ${emitted} emitted, ${tookAtOnce} taken at once, ${inSpool} spooled; flush: ${flush.stdout.trim()}; ${describeLedger(report)}`)
+    }, 120_000)
+  })
+}
