@@ -13,6 +13,11 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
+  // Code only one database needs (mysql2 and its dependencies) goes into its own chunk, loaded by
+  // connect.ts's dynamic import, so an SQLite process never parses it. Chunks sit beside the entries
+  // in dist/server/, two folders below the root, where static.ts expects its import.meta.url.
+  splitting: true,
+  chunkNames: 'server/chunks-[name]-[hash]',
   sourcemap: true,
   external: ['better-sqlite3'],
   // CommonJS dependencies (mysql2) call require(); give the ESM bundle one.

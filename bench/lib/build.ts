@@ -26,6 +26,11 @@ export async function buildService(): Promise<Entry> {
       platform: 'node',
       target: 'node20',
       format: 'esm',
+      // Code only one database needs (mysql2 and its dependencies) goes into its own chunk, loaded by
+      // connect.ts's dynamic import, so an SQLite process never parses it. Chunks sit beside the entries
+      // in dist/server/, two folders below the root, where static.ts expects its import.meta.url.
+      splitting: true,
+      chunkNames: 'server/chunks-[name]-[hash]',
       external: ['better-sqlite3'],
       banner: { js: "import { createRequire as __qsmCreateRequire } from 'node:module'; const require = __qsmCreateRequire(import.meta.url);" },
       logLevel: 'silent',
