@@ -5,7 +5,7 @@
 // send() never throws: every failure comes back as a SendResult with an ErrorClass.
 import { performance } from 'node:perf_hooks'
 import { isIP, type LookupFunction } from 'node:net'
-import { Pool } from 'undici'
+import type { Pool } from 'undici'
 import { resolveTarget } from '../net/address-policy.js'
 import { describeSendError, type Target } from './send-errors.js'
 import type { Sender, SendRequest, SendResult } from './types.js'
@@ -53,10 +53,23 @@ function redirectTarget(location: string, base: URL): string {
   }
 }
 
+type Undici = typeof import('undici')
+let undici: Undici | undefined
+
+/**
+ * undici (~1 MB of JavaScript) is loaded on the first send, not at start: a web process with
+ * nothing to deliver never needs it, and parsing it was a tenth of the idle process's memory.
+ */
+async function loadUndici(): Promise<Undici> {
+  const mod = await import('undici')
+  // A CommonJS package: Node's import() names its exports, an esbuild chunk has them on `default`.
+  return (undici = typeof mod.Pool === 'function' ? mod : (mod as unknown as { default: Undici }).default)
+}
+
 export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurrency: number }): Sender {
   const pools = new Map<string, Pool>()
 
-  function poolFor(origin: string, address: string, family: 4 | 6, connectTimeoutMs: number): Pool {
+  function poolFor(Pool: Undici['Pool'], origin: string, address: string, family: 4 | 6, connectTimeoutMs: number): Pool {
     const key = `${origin}|${address}`
     let pool = pools.get(key)
     if (pool) {
@@ -106,7 +119,8 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
     try {
       const resolved = await resolveTarget(url.hostname, opts.allowPrivateTargets)
       target.where = `${isIP(resolved.address) === 6 ? `[${resolved.address}]` : resolved.address}:${port}`
-      const pool = poolFor(url.origin, resolved.address, resolved.family, req.timeoutMs)
+      const { Pool } = undici ?? (await loadUndici())
+      const pool = poolFor(Pool, url.origin, resolved.address, resolved.family, req.timeoutMs)
       const res = await pool.request({
         method: 'POST',
         path: url.pathname + url.search,
