@@ -1,16 +1,61 @@
+// Write transactions that read before they write (claims, acks, ingest, endpoint creation).
+//
 // SQLite has no row locks: a transaction that reads first and writes later holds a read snapshot,
 // and when another process (a cron `tick` beside the server, a second worker) commits in between,
 // its first write fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT) — busy_timeout
-// cannot help. Taking the write lock as the transaction's first statement makes the other process
-// wait its turn (busy_timeout) instead. MySQL locks rows, so there this does nothing.
-// Every transaction that reads before it writes calls this first: claims, acks, ingest, creates.
+// cannot help. So the write lock is taken as the transaction's first statement.
+//
+// Waiting for that lock must not block the process: better-sqlite3 is synchronous, and a
+// busy_timeout wait freezes the whole event loop — every HTTP request, and every webhook in
+// flight, whose timeout then fires on an answer that had already arrived (measured: four SQLite
+// workers turned 0-25 ms answers into 1.2 s "timeouts" and sent them again). So the lock is tried
+// without waiting, and while another process holds it the transaction is started again after a
+// short asynchronous pause. MySQL locks rows, so there a transaction is just a transaction.
 import { sql, type Transaction } from 'kysely'
+import type { Db } from './connect.js'
 import type { Database } from './schema.js'
-import type { DialectCaps } from './dialect.js'
 
-export async function takeWriteLockFirst(trx: Transaction<Database>, caps: DialectCaps): Promise<void> {
-  if (caps.kind !== 'sqlite') return
-  // Matches no row, but as a write statement it acquires SQLite's write lock right away (the same
-  // as BEGIN IMMEDIATE, which Kysely's transaction() cannot issue).
-  await trx.updateTable('deliveries').set({ updated_at: sql<number>`updated_at` }).where(sql<boolean>`1 = 0`).execute()
+/** As long as connect.ts lets a plain statement wait (busy_timeout); then the busy error goes up. */
+const LOCK_WAIT_MS = 5_000
+const FIRST_PAUSE_MS = 2
+const MAX_PAUSE_MS = 25
+
+export async function writeTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  if (db.caps.kind !== 'sqlite') return db.db.transaction().execute(work)
+  const deadline = Date.now() + LOCK_WAIT_MS
+  for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
+    let locked = false
+    try {
+      return await db.db.transaction().execute(async (trx) => {
+        await takeWriteLockNow(trx)
+        locked = true
+        return work(trx)
+      })
+    } catch (err) {
+      // Only the lock attempt is retried: once locked, an error is the work's own.
+      if (locked || !isBusy(err) || Date.now() >= deadline) throw err
+    }
+    // Jittered, so processes that collided do not collide again in step.
+    await new Promise((r) => setTimeout(r, pause * (0.5 + Math.random())))
+  }
+}
+
+/** SQLite only: the write lock now, or SQLITE_BUSY now; never a blocking wait. */
+async function takeWriteLockNow(trx: Transaction<Database>): Promise<void> {
+  const current = await sql<{ timeout: number }>`pragma busy_timeout`.execute(trx)
+  const busyTimeout = Number(current.rows[0]?.timeout ?? 0)
+  // The connection is this transaction's alone until it ends, so the setting cannot leak.
+  await sql`pragma busy_timeout = 0`.execute(trx)
+  try {
+    // Matches no row, but as a write statement it acquires SQLite's write lock right away (the
+    // same as BEGIN IMMEDIATE, which Kysely's transaction() cannot issue).
+    await trx.updateTable('deliveries').set({ updated_at: sql<number>`updated_at` }).where(sql<boolean>`1 = 0`).execute()
+  } finally {
+    await sql`pragma busy_timeout = ${sql.raw(String(Math.max(0, Math.floor(busyTimeout))))}`.execute(trx)
+  }
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
 }

@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
-import { takeWriteLockFirst } from '../db/write-first.js'
+import { writeTransaction } from '../db/write-first.js'
 
 export interface Claim {
   id: string
@@ -39,9 +39,9 @@ export function leaseMsFor(timeoutMs: number): number {
 
 export async function claimDue(db: Db, o: { owner: string; nowMs: number; limit: number; leaseMs: number }): Promise<Claim[]> {
   const leaseUntil = o.nowMs + o.leaseMs
-  // A short transaction: lock, mark, commit. Nothing slow happens inside it.
-  return db.db.transaction().execute(async (trx) => {
-    await takeWriteLockFirst(trx, db.caps)
+  // A short transaction: lock, mark, commit. Nothing slow happens inside it. On SQLite it holds
+  // the write lock from its first statement, so no other process can lease the same rows.
+  return writeTransaction(db, async (trx) => {
     const due = await selectDue(trx, db.caps.skipLocked, o.nowMs, o.limit).execute()
     if (due.length === 0) return []
     const ids = due.map((r) => r.id)

@@ -5,13 +5,12 @@
 import { sql } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Finish } from './outcome.js'
-import { takeWriteLockFirst } from '../db/write-first.js'
+import { writeTransaction } from '../db/write-first.js'
 
 /** Writes the finished attempts and returns those that were applied (still owned). */
 export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: number): Promise<Finish[]> {
   if (items.length === 0) return []
-  return db.db.transaction().execute(async (trx) => {
-    await takeWriteLockFirst(trx, db.caps)
+  return writeTransaction(db, async (trx) => {
     // Lock the rows (MySQL) before checking ownership, so a claimer cannot take one between the
     // check and the update; SQLite's single writer gives the same guarantee.
     const rows = await trx

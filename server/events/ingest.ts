@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
-import { takeWriteLockFirst } from '../db/write-first.js'
+import { writeTransaction } from '../db/write-first.js'
 import { enqueueDeliveries } from '../delivery/enqueue.js'
 import type { IncomingEvent } from './parse-body.js'
 
@@ -25,12 +25,10 @@ const ATTEMPTS = 3
 export async function ingestEvents(deps: { db: Db }, events: readonly IncomingEvent[], now: number): Promise<IngestResult[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.db.db.transaction().execute(async (trx) => {
-        // Ingest reads (which ids are known) before it writes: on SQLite, a worker or a cron tick
-        // committing in between would fail the first insert at once with SQLITE_BUSY_SNAPSHOT.
-        await takeWriteLockFirst(trx, deps.db.caps)
-        return ingestOnce(trx, events, now)
-      })
+      // Ingest reads (which ids are known) before it writes: on SQLite, a worker or a cron tick
+      // committing in between would fail the first insert at once with SQLITE_BUSY_SNAPSHOT, so
+      // this transaction takes the write lock first (waiting for it without blocking the server).
+      return await writeTransaction(deps.db, (trx) => ingestOnce(trx, events, now))
     } catch (err) {
       if (attempt >= ATTEMPTS || !isUniqueViolation(err)) throw err
     }

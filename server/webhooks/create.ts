@@ -3,7 +3,7 @@ import type { AppDeps } from '../http/context.js'
 import type { EndpointRow } from '../db/schema.js'
 import { ApiError } from '../http/errors.js'
 import { newId } from '../db/ids.js'
-import { takeWriteLockFirst } from '../db/write-first.js'
+import { writeTransaction } from '../db/write-first.js'
 import { encryptSecret, generateSecret } from '../crypto/secrets.js'
 import { checkEndpointUrl } from './url-rules.js'
 import { normalisePatterns } from './queries.js'
@@ -33,12 +33,10 @@ export async function createEndpoint(deps: AppDeps, userId: string, input: Creat
     updated_at: now,
   }
 
-  await db.db.transaction().execute(async (trx) => {
-    // On MySQL, lock the user's rows so two creates at once cannot both pass the cap. SQLite has
-    // no FOR UPDATE: take its write lock before counting, so no other process (a second server
-    // process, a worker) can insert between the count and the insert, or fail this one with
-    // SQLITE_BUSY_SNAPSHOT.
-    await takeWriteLockFirst(trx, db.caps)
+  // On MySQL, lock the user's rows so two creates at once cannot both pass the cap. SQLite has no
+  // FOR UPDATE: writeTransaction takes its write lock before the count, so no other process can
+  // insert between the count and the insert, or fail this one with SQLITE_BUSY_SNAPSHOT.
+  await writeTransaction(db, async (trx) => {
     let existing = trx.selectFrom('endpoints').select('id').where('user_id', '=', userId)
     if (db.caps.kind === 'mysql') existing = existing.forUpdate()
     const count = (await existing.execute()).length

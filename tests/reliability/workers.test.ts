@@ -53,6 +53,15 @@ for (const dialect of dialects()) {
       workers = Array.from({ length: 4 }, () => startWorker(t.url, WORKER_ENV))
       await Promise.all(workers.map((w) => workerReady(w)))
       const started = Date.now()
+      // The receiver runs in this process: if this event loop stalls (a synchronous SQLite wait),
+      // answers go out late and senders time out on requests the receiver did take.
+      let maxStallMs = 0
+      let lastBeat = performance.now()
+      const beat = setInterval(() => {
+        const now = performance.now()
+        maxStallMs = Math.max(maxStallMs, now - lastBeat - 10)
+        lastBeat = now
+      }, 10)
       const accepted: { id: string; user_id: string; type: string }[] = []
       let busy = 0
       let answered500 = 0
@@ -76,6 +85,7 @@ for (const dialect of dialects()) {
       const want = expectedPairs(accepted, eps)
       await receiver.until((hits) => delivered(hits) >= want, 60_000)
       const drainedMs = Date.now() - started
+      clearInterval(beat)
       await sleep(300)
       const codes = await Promise.all(workers.map((w) => w.stop('SIGTERM')))
       const warnings = workers.flatMap((w) => w.output().split('\n').filter((l) => l.includes('"level"')))
@@ -91,14 +101,22 @@ for (const dialect of dialects()) {
         const at = receiver.hits.filter((h) => h.eventId === eventId && h.path === /\((\S+)\)/.exec(d)?.[1]).map((h) => `${h.answered}@+${h.at - started}`)
         return `${eventId}: ${at.join(' ')}`
       })
-      expect(report.duplicates, `${describeLedger(report)}\n${ackFailures} failed result writes, ${afterLease} written after the lease; ${warnings.slice(0, 5).join('\n')}\nsends (status@ms): ${gaps.join('; ')}`).toEqual([])
+      // How the server saw those sends (a timeout first means the answer came too late for it).
+      const seenAs = report.duplicates.length === 0 ? [] : await t.db.db
+        .selectFrom('delivery_attempts').innerJoin('deliveries', 'deliveries.id', 'delivery_attempts.delivery_id')
+        .select(['deliveries.event_id', 'delivery_attempts.error_class', 'delivery_attempts.status_code', 'delivery_attempts.duration_ms'])
+        .where('deliveries.event_id', 'in', report.duplicates.map((d) => d.split('@')[0]!))
+        .execute()
+      expect(report.duplicates, `${describeLedger(report)}\n${ackFailures} failed result writes, ${afterLease} written after the lease; ${warnings.slice(0, 5).join('\n')}\nsends (status@ms): ${gaps.join('; ')}\nlogged attempts: ${JSON.stringify(seenAs.slice(0, 10))}\nlongest stall of this process (receiver, ingest): ${Math.round(maxStallMs)} ms`).toEqual([])
       expect(report.unexpected).toEqual([])
       expect(report.keyMismatch).toEqual([])
       expect(report.badSignature).toEqual([])
       expect(await t.db.db.selectFrom('deliveries').select('id').where('status', '!=', 'succeeded').execute()).toEqual([])
       const perWorker = workers.map((w) => /(\d+) claimed/.exec(w.output())?.[1] ?? '?')
+      // The receiver answers in 5-25 ms, so a logged timeout means a worker's event loop stalled.
+      const timeouts = (await t.db.db.selectFrom('delivery_attempts').select('id').where('error_class', '=', 'timeout').execute()).length
       // eslint-disable-next-line no-console
-      console.log(`[reliability] ${dialect} 4 workers: ${accepted.length} events, ${describeLedger(report)}; arrivals ${arrivalsMs} ms, drained ${drainedMs} ms; claims per worker ${perWorker.join('/')}; ingest answered 5xx ${busy} times (${answered500} of them 500); result writes failed ${ackFailures} times, ${afterLease} came after the lease`)
+      console.log(`[reliability] ${dialect} 4 workers: ${accepted.length} events, ${describeLedger(report)}; arrivals ${arrivalsMs} ms, drained ${drainedMs} ms; claims per worker ${perWorker.join('/')}; ingest answered 5xx ${busy} times (${answered500} of them 500); result writes failed ${ackFailures} times, ${afterLease} came after the lease; ${timeouts} attempts timed out; longest stall of the receiver's process ${Math.round(maxStallMs)} ms`)
     }
     // Several workers on one database is the MySQL deployment (design: "worker processes on other
     // machines sharing one MySQL"). On SQLite it is not documented, but a server beside a cron
