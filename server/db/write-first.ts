@@ -11,7 +11,7 @@
 // workers turned 0-25 ms answers into 1.2 s "timeouts" and sent them again). So the lock is tried
 // without waiting, and while another process holds it the transaction is started again after a
 // short asynchronous pause. MySQL locks rows, so there a transaction is just a transaction.
-import { sql, type Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Db } from './connect.js'
 import type { Database } from './schema.js'
 
@@ -38,6 +38,17 @@ export async function writeTransaction<T>(db: Db, work: (trx: Transaction<Databa
     // Jittered, so processes that collided do not collide again in step.
     await new Promise((r) => setTimeout(r, pause * (0.5 + Math.random())))
   }
+}
+
+/**
+ * Short independent writes (endpoint health after results, giving leases back). On SQLite they run
+ * together in one writeTransaction: one lock, waited for without blocking, instead of one blocking
+ * busy_timeout wait per statement. On MySQL each statement stays its own autocommit, so no row
+ * lock is held from one to the next.
+ */
+export async function autocommitWrites<T>(db: Db, work: (q: Kysely<Database>) => Promise<T>): Promise<T> {
+  if (db.caps.kind !== 'sqlite') return work(db.db)
+  return writeTransaction(db, work)
 }
 
 /** SQLite only: the write lock now, or SQLITE_BUSY now; never a blocking wait. */

@@ -2,6 +2,7 @@
 // runner did not get to in time. They are due again at once, so another process picks them up
 // now instead of waiting for the lease to run out.
 import type { Db } from '../db/connect.js'
+import { autocommitWrites } from '../db/write-first.js'
 import type { Claim } from './claim.js'
 
 /** Gives back specific claims; each is guarded by its lease, so a row someone else holds now is left alone. */
@@ -14,17 +15,20 @@ export async function releaseClaims(db: Db, claims: readonly Pick<Claim, 'id' | 
     g.ids.push(c.id)
     groups.set(key, g)
   }
-  for (const g of groups.values()) {
-    const res = await db.db
-      .updateTable('deliveries')
-      .set({ lease_owner: null, next_attempt_at: nowMs, updated_at: nowMs })
-      .where('id', 'in', g.ids)
-      .where('lease_owner', '=', g.owner)
-      .where('next_attempt_at', '=', g.leaseUntil)
-      .where('status', '=', 'pending')
-      .executeTakeFirst()
-    released += Number(res.numUpdatedRows)
-  }
+  // On SQLite under one write lock, waited for without blocking the runner's sends in flight.
+  await autocommitWrites(db, async (q) => {
+    for (const g of groups.values()) {
+      const res = await q
+        .updateTable('deliveries')
+        .set({ lease_owner: null, next_attempt_at: nowMs, updated_at: nowMs })
+        .where('id', 'in', g.ids)
+        .where('lease_owner', '=', g.owner)
+        .where('next_attempt_at', '=', g.leaseUntil)
+        .where('status', '=', 'pending')
+        .executeTakeFirst()
+      released += Number(res.numUpdatedRows)
+    }
+  })
   return released
 }
 

@@ -11,6 +11,12 @@ import { endpointWants } from '../../server/events/types.js'
 import { createLogger } from '../../server/log.js'
 
 const WORKER_ENV = { QSM_DELIVERY_TIMEOUT_MS: '1s', QSM_LEASE_MS: '4000', QSM_RETRY_SCHEDULE: '1s,1s,1s', QSM_CONCURRENCY: '4', QSM_USER_CONCURRENCY: '2' }
+// The four-worker run checks that concurrent claims never send a pair twice. With a 1 s timeout, a
+// worker starved of CPU (a 2-core machine running the other test files, or a benchmark, beside
+// it) timed out on 5-25 ms answers and sent them again: at-least-once after a timeout, on both
+// databases alike, and not what this test is about. A 5 s timeout keeps that out; the timeouts
+// are still counted and reported. The lease stays well beyond the timeout.
+const FOUR_WORKER_ENV = { ...WORKER_ENV, QSM_DELIVERY_TIMEOUT_MS: '5s', QSM_LEASE_MS: '20000' }
 
 for (const dialect of dialects()) {
   describe(`${dialect}: worker processes`, () => {
@@ -50,7 +56,7 @@ for (const dialect of dialects()) {
       const logged: string[] = []
       const app = makeTestApp(t.db, { log: createLogger({ level: 'warn', write: (l) => logged.push(l) }) })
       const eps = await endpoints(app)
-      workers = Array.from({ length: 4 }, () => startWorker(t.url, WORKER_ENV))
+      workers = Array.from({ length: 4 }, () => startWorker(t.url, FOUR_WORKER_ENV))
       await Promise.all(workers.map((w) => workerReady(w)))
       const started = Date.now()
       // The receiver runs in this process: if this event loop stalls (a synchronous SQLite wait),
@@ -122,9 +128,10 @@ for (const dialect of dialects()) {
     // machines sharing one MySQL"). On SQLite it is not documented, but a server beside a cron
     // `tick` is, and it has the same race, only rarer. Fixed (docs/reliability.md, "SQLite with
     // several processes"): claims, acks, ingest and endpoint creation take SQLite's write lock as
-    // their first statement (server/db/write-first.ts), so a second process waits its turn
-    // (busy_timeout) instead of failing at once with SQLITE_BUSY_SNAPSHOT. Before, 89-135 of 480
-    // pairs were sent twice or three times, because failed result writes ran out their lease.
+    // their first statement (writeTransaction in server/db/write-first.ts), so a second process
+    // waits its turn instead of failing at once with SQLITE_BUSY_SNAPSHOT, and it waits on a timer,
+    // not inside SQLite's blocking busy_timeout, which froze a worker until its sends timed out.
+    // Before, 89-135 of 480 pairs were sent twice or three times.
     it(dialect === 'mysql' ? 'four workers drain one queue exactly once while events keep arriving' : 'four workers on one SQLite file deliver exactly once', fourWorkers, 120_000)
 
     // Before the fix, SQLite ingest beside the workers answered 500 ("database is locked",

@@ -97,7 +97,7 @@ describe('HTTP hardening over a real socket', () => {
     await stop()
   })
 
-  // Fixed (docs/reliability.md, "X-Forwarded-For: the first entry is trusted"): behind the
+  // Fixed (docs/reliability.md, "X-Forwarded-For: the first entry was trusted"): behind the
   // loopback proxy, the key is the LAST X-Forwarded-For entry, the one the proxy appended. A
   // client that writes its own header ("10.9.9.N, <real address>") no longer gets a fresh budget.
   it('keys the per-IP limit on the address the proxy appended, not on one the client wrote', async () => {
