@@ -20,6 +20,12 @@ export interface IngestBatcher {
 }
 
 const MAX_EVENTS_PER_BATCH = 500
+/**
+ * While another batch is in flight, a new one starts only with at least this many events; fewer
+ * wait for the next batch to finish. Without it, under load most transactions carried one event
+ * (bench, MariaDB, c=64: 182 of 254 batches in 3 s), each request that found a free slot alone.
+ */
+const MIN_EVENTS_TO_OVERLAP = 16
 
 export function createIngestBatcher(db: Db, now: () => number, onCommitted: (results: IngestResult[]) => void): IngestBatcher {
   // SQLite has one writer, so a second transaction would only wait for the first; MySQL commits
@@ -27,6 +33,7 @@ export function createIngestBatcher(db: Db, now: () => number, onCommitted: (res
   const maxInFlight = db.caps.kind === 'sqlite' ? 1 : 4
   let inFlight = 0
   let queue: Waiting[] = []
+  let queuedEvents = 0
 
   const runBatch = async (batch: Waiting[]) => {
     inFlight++
@@ -59,12 +66,13 @@ export function createIngestBatcher(db: Db, now: () => number, onCommitted: (res
   }
 
   const pump = () => {
-    while (inFlight < maxInFlight && queue.length > 0) {
+    while (inFlight < maxInFlight && queue.length > 0 && (inFlight === 0 || queuedEvents >= MIN_EVENTS_TO_OVERLAP)) {
       const batch: Waiting[] = []
       let size = 0
       while (queue.length > 0 && (batch.length === 0 || size + queue[0]!.events.length <= MAX_EVENTS_PER_BATCH)) {
         const next = queue.shift()!
         size += next.events.length
+        queuedEvents -= next.events.length
         batch.push(next)
       }
       void runBatch(batch)
@@ -75,6 +83,7 @@ export function createIngestBatcher(db: Db, now: () => number, onCommitted: (res
     submit(events) {
       return new Promise((resolve, reject) => {
         queue.push({ events, resolve, reject })
+        queuedEvents += events.length
         pump()
       })
     },
