@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { isIP, type LookupFunction } from 'node:net'
 import type { Pool } from 'undici'
-import { resolveTarget } from '../net/address-policy.js'
+import { resolveTarget, type Resolver } from '../net/address-policy.js'
 import { describeSendError, type Target } from './send-errors.js'
 import type { Sender, SendRequest, SendResult } from './types.js'
 
@@ -93,7 +93,8 @@ class Deadline extends EventEmitter {
   }
 }
 
-export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurrency: number }): Sender {
+/** `resolve` replaces the system resolver (tests: a name whose answer changes between lookups). */
+export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurrency: number; resolve?: Resolver }): Sender {
   const pools = new Map<string, Pool>()
 
   function poolFor(Pool: Undici['Pool'], origin: string, address: string, family: 4 | 6, connectTimeoutMs: number): Pool {
@@ -143,7 +144,7 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
     // per phase and would let a slow-drip receiver hold a slot far longer.
     const deadline = new Deadline(req.timeoutMs)
     try {
-      const resolved = await resolveTarget(url.hostname, opts.allowPrivateTargets)
+      const resolved = await resolveTarget(url.hostname, opts.allowPrivateTargets, opts.resolve)
       target.where = `${isIP(resolved.address) === 6 ? `[${resolved.address}]` : resolved.address}:${port}`
       const { Pool } = undici ?? (await loadUndici())
       const pool = poolFor(Pool, url.origin, resolved.address, resolved.family, req.timeoutMs)

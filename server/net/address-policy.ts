@@ -171,7 +171,9 @@ async function lookupAll(host: string): Promise<{ address: string; family: 4 | 6
  * otherwise be steered to the private one). With allowPrivate (tests, local development) nothing
  * is refused. The sender must connect to the returned address, not resolve the name again.
  */
-export async function resolveTarget(hostname: string, allowPrivate: boolean): Promise<{ address: string; family: 4 | 6 }> {
+export type Resolver = (host: string) => Promise<{ address: string; family: 4 | 6 }[]>
+
+export async function resolveTarget(hostname: string, allowPrivate: boolean, resolve: Resolver = lookupAll): Promise<{ address: string; family: 4 | 6 }> {
   const host = canonicalHost(hostname)
   const family = isIP(host)
   if (family === 4 || family === 6) {
@@ -179,7 +181,7 @@ export async function resolveTarget(hostname: string, allowPrivate: boolean): Pr
     if (reason) throw new BlockedTargetError(`${host} is ${described(reason)}; ${PUBLIC_ONLY}`, host, reason)
     return { address: host, family }
   }
-  const addresses = await lookupAll(host)
+  const addresses = await resolve(host)
   if (!allowPrivate) {
     for (const a of addresses) {
       const reason = nonPublicReason(a.address)
