@@ -46,6 +46,8 @@ export function serviceEnv(databaseUrl: string, port: number, extra: Record<stri
     QSM_TICK_BUDGET_SECONDS: '20',
     PORT: String(port),
     HOST: '127.0.0.1',
+    // Node flags for the service processes only (e.g. a heap cap), as a host would set NODE_OPTIONS.
+    ...(process.env.BENCH_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS } : {}),
     ...extra,
   }
 }
