@@ -11,12 +11,11 @@ const req = (url: string) => ({ url, headers: { 'content-type': 'application/jso
 
 /** Answers from a script, one entry per lookup (the last repeats), and counts the lookups. */
 function scriptedResolver(answers: string[][]): Resolver & { calls: number } {
-  const resolve = (async () => {
+  const resolve = Object.assign(async (): Promise<{ address: string; family: 4 | 6 }[]> => {
     const list = answers[Math.min(resolve.calls, answers.length - 1)]!
     resolve.calls += 1
-    return list.map((address) => ({ address, family: address.includes(':') ? 6 as const : 4 as const }))
-  }) as Resolver & { calls: number }
-  resolve.calls = 0
+    return list.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))
+  }, { calls: 0 })
   return resolve
 }
 
