@@ -5,6 +5,7 @@
 import type { AppDeps } from '../http/context.js'
 import type { EndpointRow } from '../db/schema.js'
 import { newId } from '../db/ids.js'
+import { writeTransaction } from '../db/write-first.js'
 import { buildDeliveryHeaders } from '../signing/headers.js'
 import { activeSigningKeys } from '../webhooks/signing-keys.js'
 import { leaseMsFor, type Claim } from './claim.js'
@@ -42,7 +43,7 @@ export async function sendTestEvent(deps: AppDeps, endpoint: EndpointRow, actorI
     id: newId('dlv', now), event_id: eventId, endpoint_id: endpoint.id, user_id: endpoint.user_id, event_type: 'webhook.test',
     attempts: 0, owner: `test:${newOwnerId()}`.slice(0, 80), leaseUntil: now + leaseMsFor(config.deliveryTimeoutMs), trigger: 'scheduled',
   }
-  await db.db.transaction().execute(async (trx) => {
+  await writeTransaction(db, async (trx) => {
     await trx.insertInto('events').values({ id: eventId, user_id: endpoint.user_id, type: 'webhook.test', schema_version: 1, occurred_at: now, payload: body, received_at: now }).execute()
     await trx.insertInto('deliveries').values({
       id: claim.id, event_id: eventId, endpoint_id: endpoint.id, user_id: endpoint.user_id, event_type: 'webhook.test', status: 'pending',

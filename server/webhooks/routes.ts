@@ -10,6 +10,7 @@ import { createEndpoint } from './create.js'
 import { updateEndpoint } from './update.js'
 import { deleteEndpoint } from './remove.js'
 import { applySecretChange, revealSecret, secretChange } from './secret.js'
+import { autocommitWrites } from '../db/write-first.js'
 import { generateSecret } from '../crypto/secrets.js'
 import type { Context } from 'hono'
 import type { AppEnv } from '../http/context.js'
@@ -56,7 +57,7 @@ export function webhookRoutes() {
   })
 
   app.openapi(deleteRoute, async (c) => {
-    await deleteEndpoint(c.get('deps').db.db, c.get('userId'), c.req.valid('param').id)
+    await autocommitWrites(c.get('deps').db, (q) => deleteEndpoint(q, c.get('userId'), c.req.valid('param').id))
     return c.body(null, 204)
   })
 
@@ -72,7 +73,7 @@ export function webhookRoutes() {
     const secret = generateSecret()
     const now = clock.now()
     const change = secretChange(row, secret, config.appKey, now, graceMs)
-    await applySecretChange(db.db, row, change, now)
+    await autocommitWrites(db, (q) => applySecretChange(q, row, change, now))
     return c.json(
       {
         secret,

@@ -6,6 +6,7 @@ import { checkEndpointUrl } from './url-rules.js'
 import { findEndpoint, normalisePatterns } from './queries.js'
 import { applySecretChange, secretChange } from './secret.js'
 import type { UpdateEndpointInput } from './schemas.js'
+import { autocommitWrites } from '../db/write-first.js'
 
 export async function updateEndpoint(deps: AppDeps, userId: string, id: string, input: UpdateEndpointInput): Promise<EndpointRow> {
   const { config, db, clock } = deps
@@ -26,9 +27,9 @@ export async function updateEndpoint(deps: AppDeps, userId: string, id: string, 
   // (A user pausing an endpoint the system already disabled keeps the reason on show.)
 
   if (input.secret !== undefined) {
-    await applySecretChange(db.db, row, secretChange(row, input.secret, config.appKey, now, config.rotationGraceMs), now, changes)
+    await autocommitWrites(db, (q) => applySecretChange(q, row, secretChange(row, input.secret!, config.appKey, now, config.rotationGraceMs), now, changes))
   } else if (Object.keys(changes).length > 0) {
-    await db.db.updateTable('endpoints').set({ ...changes, updated_at: now }).where('id', '=', id).where('user_id', '=', userId).execute()
+    await autocommitWrites(db, (q) => q.updateTable('endpoints').set({ ...changes, updated_at: now }).where('id', '=', id).where('user_id', '=', userId).execute())
   }
   const updated = await findEndpoint(db.db, userId, id)
   if (!updated) throw notFound('Webhook endpoint')

@@ -3,8 +3,11 @@
 // A log row's age counts from its last change (last attempt, or being marked failed), not from
 // its creation: after a forward clock jump every row is "old" by created_at, and a delivery just
 // marked failed must still be there to show and replay.
+// On SQLite each write waits for the write lock without blocking the event loop (write-first.ts):
+// a tick in the web process purges while in-process sends may be in flight.
 import type { Db } from '../../db/connect.js'
 import type { Config } from '../../config/schema.js'
+import { autocommitWrites, writeTransaction } from '../../db/write-first.js'
 
 export interface PurgeSummary {
   payloads_purged: number
@@ -33,7 +36,7 @@ export async function purgeExpired(db: Db, config: Config, nowMs: number, maxBat
       .limit(BATCH)
       .execute()
     if (ids.length === 0) break
-    const res = await db.db.updateTable('events').set({ payload: null }).where('id', 'in', ids.map((r) => r.id)).executeTakeFirst()
+    const res = await autocommitWrites(db, (q) => q.updateTable('events').set({ payload: null }).where('id', 'in', ids.map((r) => r.id)).executeTakeFirst())
     summary.payloads_purged += Number(res.numUpdatedRows)
     if (ids.length < BATCH) break
   }
@@ -50,18 +53,18 @@ export async function purgeExpired(db: Db, config: Config, nowMs: number, maxBat
       .execute()
     if (rows.length === 0) break
     const ids = rows.map((r) => r.id)
-    await db.db.transaction().execute(async (trx) => {
+    await writeTransaction(db, async (trx) => {
       await trx.deleteFrom('delivery_attempts').where('delivery_id', 'in', ids).execute()
       await trx.deleteFrom('deliveries').where('id', 'in', ids).execute()
     })
     // Events with no deliveries left are gone from every log; drop them too. An event with any
     // delivery still in the table (pending or too young) stays, with its payload rules above.
     const eventIds = [...new Set(rows.map((r) => r.event_id))]
-    await db.db
+    await autocommitWrites(db, (q) => q
       .deleteFrom('events')
       .where('id', 'in', eventIds)
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('deliveries').select('deliveries.id').whereRef('deliveries.event_id', '=', 'events.id'))))
-      .execute()
+      .execute())
     summary.deliveries_purged += ids.length
     if (rows.length < BATCH) break
   }

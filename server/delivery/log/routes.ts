@@ -7,6 +7,7 @@ import { ApiError, notFound } from '../../http/errors.js'
 import { Delivery, DeliveryDetail, DeliveryPage, IdParam, ListQuery, ReplayBody, ReplayResult } from './schemas.js'
 import { deliveryToApi, findDelivery, listAttempts, listDeliveries } from './queries.js'
 import { replayFailed, retryDelivery } from './redeliver.js'
+import { autocommitWrites } from '../../db/write-first.js'
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso))
@@ -53,7 +54,7 @@ export function deliveryLogRoutes() {
     const since = Date.parse(body.since)
     const until = body.until ? Date.parse(body.until) : now + 1
     if (until <= since) throw new ApiError('validation_failed', 'until: must be later than since', [{ path: 'until', message: 'must be later than since' }])
-    const result = await replayFailed(db.db, endpoint.id, since, until, now)
+    const result = await autocommitWrites(db, (q) => replayFailed(q, endpoint.id, since, until, now))
     if (result.replayed > 0) dispatcher.wake()
     return c.json(result, 202)
   })
@@ -70,7 +71,7 @@ export function deliveryLogRoutes() {
     const userId = c.get('userId')
     const row = await findDelivery(db.db, userId, c.req.valid('param').id)
     if (!row) throw notFound('Delivery')
-    await retryDelivery(db.db, row, clock.now())
+    await autocommitWrites(db, (q) => retryDelivery(q, row, clock.now()))
     dispatcher.wake()
     const updated = await findDelivery(db.db, userId, row.id)
     return c.json({ delivery: deliveryToApi(updated!) }, 202)

@@ -5,6 +5,9 @@ import { createRequire } from 'node:module'
 import { sql } from 'kysely'
 import { useTestDb } from '../../helpers/db.js'
 import { writeTransaction } from '../../../server/db/write-first.js'
+import { makeTestApp } from '../../helpers/app.js'
+import { purgeExpired } from '../../../server/delivery/log/purge.js'
+import { seedEndpoint, seedPair } from '../../helpers/seed.js'
 
 describe('sqlite: writeTransaction', () => {
   const t = useTestDb('sqlite')
@@ -35,6 +38,51 @@ describe('sqlite: writeTransaction', () => {
     } finally {
       other.close()
     }
+  })
+
+  it('lets redelivery, endpoint edits, deletes, test sends and the purge wait for the lock without stalling the server', async () => {
+    const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof import('better-sqlite3')
+    const { call, deps } = makeTestApp(t.db)
+    const ep = await seedEndpoint(t.db, { userId: 'u1' })
+    const spare = await seedEndpoint(t.db, { userId: 'u1' })
+    const { deliveryId } = await seedPair(t.db, { userId: 'u1', endpointId: ep, status: 'failed' })
+    const other = new Driver(t.url.slice('sqlite:'.length))
+    try {
+      for (const action of [
+        () => call('u1', 'POST', `/v1/deliveries/${deliveryId}/retry`),
+        () => call('u1', 'POST', '/v1/deliveries/replay', { endpoint_id: ep, since: '2000-01-01T00:00:00Z' }),
+        () => call('u1', 'PATCH', `/v1/webhooks/${ep}`, { description: 'Renamed while locked' }),
+        () => call('u1', 'POST', `/v1/webhooks/${ep}/rotate-secret`),
+        () => call('u1', 'POST', `/v1/webhooks/${ep}/test`),
+        () => call('u1', 'DELETE', `/v1/webhooks/${spare}`),
+      ]) {
+        other.exec('begin immediate')
+        setTimeout(() => other.exec('commit'), 300)
+        let longestGap = 0
+        let last = performance.now()
+        const beat = setInterval(() => {
+          const now = performance.now()
+          longestGap = Math.max(longestGap, now - last)
+          last = now
+        }, 5)
+        const res = await action()
+        clearInterval(beat)
+        expect(res.status, JSON.stringify(res.json)).toBeLessThan(300)
+        expect(longestGap).toBeLessThan(150)
+      }
+      await seedPair(t.db, { userId: 'u1', endpointId: ep, status: 'succeeded', at: Date.now() - 40 * 86_400_000 })
+      other.exec('begin immediate')
+      setTimeout(() => other.exec('commit'), 300)
+      const started = performance.now()
+      const purged = await purgeExpired(t.db, deps.config, Date.now())
+      expect(purged.deliveries_purged).toBe(1)
+      expect(performance.now() - started).toBeGreaterThanOrEqual(250)
+    } finally {
+      if (other.inTransaction) other.exec('commit')
+      other.close()
+    }
+    const row = await t.db.db.selectFrom('endpoints').select('description').where('id', '=', ep).executeTakeFirstOrThrow()
+    expect(row.description).toBe('Renamed while locked')
   })
 
   it('does not retry an error of the work itself', async () => {
