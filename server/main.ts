@@ -1,6 +1,7 @@
 // The process entry: config → database → HTTP server (+ delivery loop). The only file that opens
 // sockets. Under cPanel/Passenger, app.cjs loads this and Passenger supplies PORT.
 import { serve } from '@hono/node-server'
+import { serverOptions } from './http/server-options.js'
 import { createApp } from './app.js'
 import { ConfigError } from './config/load.js'
 import { DatabaseError } from './db/connect.js'
@@ -35,7 +36,7 @@ export async function main(): Promise<void> {
   const deps = buildDeps(config, db, log)
   deps.dispatcher = startInProcessDispatcher(deps)
   const app = createApp(deps)
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverOptions() }, (info) => {
     printBanner({ config, port: info.port, wroteEnv, dbVersion: db.version })
   })
 
