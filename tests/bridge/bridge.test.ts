@@ -3,11 +3,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { TEST_SECRETS } from '../helpers/config.js'
+import { freePort, startServerProcess } from '../helpers/server-process.js'
 import { seedEndpoint } from '../helpers/seed.js'
 import { EXAMPLES } from '../../server/events/examples.js'
 import { connect, type Db } from '../../server/db/connect.js'
@@ -15,8 +15,6 @@ import { connect, type Db } from '../../server/db/connect.js'
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 const BRIDGE = join(ROOT, 'bridge/qsm-bridge.php')
 const CLI = join(ROOT, 'tests/bridge/fixtures/bridge-cli.php')
-// The server runs in a temp cwd (it reads and may write .env there), so name tsx's loader by path.
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
 
 let work: string
 let port: number
@@ -33,29 +31,9 @@ const phpEnv = (extra: Record<string, string> = {}) => ({
   PATH: process.env.PATH ?? '', QSM_WEBHOOKS_URL: baseUrl(), QSM_BRIDGE_SECRET: TEST_SECRETS.QSM_BRIDGE_SECRET, QSM_SPOOL_DIR: spoolDir, ...extra,
 })
 
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const p = (srv.address() as { port: number }).port
-  await new Promise<void>((r) => srv.close(() => r()))
-  return p
-}
 
 async function startServer(): Promise<void> {
-  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'server/main.ts')], { cwd: work, env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout!.on('data', (c) => (output += c))
-  child.stderr!.on('data', (c) => (output += c))
-  server = child
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${output}`)
-    try {
-      if ((await fetch(`${baseUrl()}/healthz`)).ok) return
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`server did not answer /healthz in 30 s: ${output}`)
+  server = await startServerProcess({ cwd: work, env: serverEnv(), port })
 }
 
 async function stopServer(): Promise<void> {

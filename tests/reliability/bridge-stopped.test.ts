@@ -6,13 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { dialects } from '../helpers/dialects.js'
 import { createTestDatabase } from '../helpers/db.js'
 import { TEST_SECRETS } from '../helpers/config.js'
+import { freePort, startServerProcess } from '../helpers/server-process.js'
 import { connect, type Db } from '../../server/db/connect.js'
 import { mintToken } from '../../server/auth/token.js'
 import { EXAMPLES } from '../../server/events/examples.js'
@@ -22,16 +22,8 @@ import { sleep } from './support.js'
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 const BRIDGE = join(ROOT, 'bridge/qsm-bridge.php')
 const CLI = join(ROOT, 'tests/bridge/fixtures/bridge-cli.php')
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
 const phpAvailable = spawnSync('php', ['-v']).status === 0
 
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const p = (srv.address() as { port: number }).port
-  await new Promise<void>((r) => srv.close(() => r()))
-  return p
-}
 
 for (const dialect of dialects()) {
   describe.skipIf(!phpAvailable)(`${dialect}: server stopped while the PHP bridge emits`, () => {
@@ -49,23 +41,12 @@ for (const dialect of dialects()) {
     const phpEnv = () => ({ PATH: process.env.PATH ?? '', QSM_WEBHOOKS_URL: baseUrl(), QSM_BRIDGE_SECRET: TEST_SECRETS.QSM_BRIDGE_SECRET, QSM_SPOOL_DIR: spoolDir })
 
     async function startServer(): Promise<void> {
-      const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'server/main.ts')], {
+      server = await startServerProcess({
         cwd: work,
         env: { ...process.env, ...TEST_SECRETS, PORT: String(port), HOST: '127.0.0.1', QSM_DATABASE_URL: dbUrl, QSM_LOG_LEVEL: 'warn', QSM_ALLOW_PRIVATE_TARGETS: 'true' },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        port,
+        onOutput: (c) => (serverOutput += c),
       })
-      child.stdout!.on('data', (c) => (serverOutput += c))
-      child.stderr!.on('data', (c) => (serverOutput += c))
-      server = child
-      const deadline = Date.now() + 30_000
-      while (Date.now() < deadline) {
-        if (child.exitCode !== null) throw new Error(`server exited: ${serverOutput}`)
-        try {
-          if ((await fetch(`${baseUrl()}/healthz`)).ok) return
-        } catch { /* not up yet */ }
-        await sleep(100)
-      }
-      throw new Error(`server did not answer /healthz in 30 s: ${serverOutput}`)
     }
 
     async function stopServer(): Promise<number | string | null> {

@@ -9,6 +9,23 @@ import { makeTestApp } from '../../helpers/app.js'
 import { purgeExpired } from '../../../server/delivery/log/purge.js'
 import { seedEndpoint, seedPair } from '../../helpers/seed.js'
 
+/** A 5 ms heartbeat; stop() returns the longest gap between beats, i.e. the longest stall. */
+function watchEventLoop(): { stop(): number } {
+  let longestGap = 0
+  let last = performance.now()
+  const beat = setInterval(() => {
+    const now = performance.now()
+    longestGap = Math.max(longestGap, now - last)
+    last = now
+  }, 5)
+  return {
+    stop() {
+      clearInterval(beat)
+      return longestGap
+    },
+  }
+}
+
 describe('sqlite: writeTransaction', () => {
   const t = useTestDb('sqlite')
 
@@ -19,17 +36,11 @@ describe('sqlite: writeTransaction', () => {
     try {
       other.exec('begin immediate')
       setTimeout(() => other.exec('commit'), 400)
-      let longestGap = 0
-      let last = performance.now()
-      const beat = setInterval(() => {
-        const now = performance.now()
-        longestGap = Math.max(longestGap, now - last)
-        last = now
-      }, 5)
+      const loop = watchEventLoop()
       const started = performance.now()
       const seen = await writeTransaction(t.db, async (trx) => (await trx.selectFrom('deliveries').select('id').execute()).length)
       const waited = performance.now() - started
-      clearInterval(beat)
+      const longestGap = loop.stop()
       expect(seen).toBe(0)
       expect(waited).toBeGreaterThanOrEqual(350)
       expect(longestGap).toBeLessThan(150)
@@ -58,15 +69,9 @@ describe('sqlite: writeTransaction', () => {
       ]) {
         other.exec('begin immediate')
         setTimeout(() => other.exec('commit'), 300)
-        let longestGap = 0
-        let last = performance.now()
-        const beat = setInterval(() => {
-          const now = performance.now()
-          longestGap = Math.max(longestGap, now - last)
-          last = now
-        }, 5)
+        const loop = watchEventLoop()
         const res = await action()
-        clearInterval(beat)
+        const longestGap = loop.stop()
         expect(res.status, JSON.stringify(res.json)).toBeLessThan(300)
         expect(longestGap).toBeLessThan(150)
       }

@@ -4,20 +4,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { createServer } from 'node:net'
+import { freePort } from '../../helpers/server-process.js'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
 const MAIN = join(ROOT, 'dist/server/main.mjs')
 const CLI = join(ROOT, 'dist/server/cli.mjs')
 
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => res(port))
-    })
-  })
-}
 
 /** Environment without any QSM_* of the test runner, as on a new user's machine. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
