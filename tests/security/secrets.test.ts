@@ -19,7 +19,7 @@ import { createLogger } from '../../server/log.js'
 import { dashboardTokenKey, mintToken } from '../../server/auth/token.js'
 import { connect } from '../../server/db/connect.js'
 import { bridgeHeaders, dumpAllRows, exampleEvent, overHttp, sleep, type Requestable } from '../reliability/support.js'
-import { freePort } from '../reliability/private-mariadb.js'
+import { freePort } from '../helpers/server-process.js'
 import { startLedgerReceiver, type LedgerReceiver } from '../reliability/ledger.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
