@@ -70,16 +70,13 @@ for (const dialect of dialects()) {
       })
     }
 
-    const spooled = () => {
-      const file = join(spoolDir, 'spool.jsonl')
-      return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0
-    }
-
+    /** Ids of the events in the spool, one per line of spool.jsonl. */
     const spooledIds = (): string[] => {
       const file = join(spoolDir, 'spool.jsonl')
       if (!existsSync(file)) return []
       return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { id: string }).id)
     }
+    const spooled = () => spooledIds().length
 
     beforeAll(async () => {
       work = mkdtempSync(join(tmpdir(), 'qsm-bridge-stop-'))
