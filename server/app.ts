@@ -7,15 +7,15 @@ import { createOnError } from './http/on-error.js'
 import { ApiError } from './http/errors.js'
 import { WindowCounter, ipRateLimit } from './http/rate-limit.js'
 import { newRouter } from './http/openapi.js'
-import type { AppDeps } from './http/context.js'
+import type { Deps } from './deps.js'
 import { healthRoutes, APP_VERSION } from './health/routes.js'
-import { webhookRoutes } from './webhooks/routes.js'
+import { webhookRoutes } from './endpoints/routes.js'
 import { eventRoutes } from './events/routes.js'
-import { deliveryRoutes } from './delivery/routes.js'
-import { deliveryLogRoutes } from './delivery/log/routes.js'
+import { deliveryRoutes } from './cron/routes.js'
+import { deliveryLogRoutes } from './delivery-log/routes.js'
 import { dashboardRoutes } from './dashboard/static.js'
 
-export function createApp(deps: AppDeps) {
+export function createApp(deps: Deps) {
   const app = newRouter()
   const userLimiter = new WindowCounter(deps.config.rateLimitPerUser)
   const perIp = ipRateLimit(deps.config.rateLimitPerIp)

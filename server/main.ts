@@ -6,9 +6,9 @@ import { createApp } from './app.js'
 import { ConfigError } from './config/load.js'
 import { DatabaseError } from './db/connect.js'
 import { MigrationError } from './db/migrate.js'
-import { bootConfig, buildDeps, loggerFor, openDatabase } from './runtime.js'
+import { bootConfig, loggerFor, openDatabase } from './runtime.js'
+import { buildDeps } from './deps.js'
 import { printBanner } from './cli/banner.js'
-import { startInProcessDispatcher } from './delivery/in-process.js'
 
 export async function main(): Promise<void> {
   let boot
@@ -33,8 +33,7 @@ export async function main(): Promise<void> {
     }
     throw err
   }
-  const deps = buildDeps(config, db, log)
-  deps.dispatcher = startInProcessDispatcher(deps)
+  const deps = buildDeps({ config, db, log, inProcessLoop: {} })
   const app = createApp(deps)
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverOptions() }, (info) => {
     printBanner({ config, port: info.port, wroteEnv, dbVersion: db.version })

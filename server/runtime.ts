@@ -1,5 +1,5 @@
-// Assembles the running service from its config: database, migrations, sender and the delivery
-// loop. Used by main.ts and by the CLI, so both start the same way.
+// Boots the service from its config: .env, logger, database and migrations. Used by main.ts and by
+// the CLI, so both start the same way; deps.ts then builds the dependency object.
 import { resolve } from 'node:path'
 import { loadConfig, readDotEnv } from './config/load.js'
 import { ensureDotEnv } from './config/first-run.js'
@@ -7,10 +7,6 @@ import type { Config } from './config/schema.js'
 import { connect, type Db } from './db/connect.js'
 import { migrateToLatest } from './db/migrate.js'
 import { createLogger, type Logger } from './log.js'
-import { systemClock } from './clock.js'
-import type { AppDeps } from './http/context.js'
-import { idleDispatcher } from './delivery/types.js'
-import { createUndiciSender } from './delivery/sender.js'
 
 export interface Boot {
   config: Config
@@ -35,17 +31,4 @@ export async function openDatabase(config: Config, log: Logger): Promise<Db> {
   const results = await migrateToLatest(db)
   for (const r of results) log.info('migration applied', { name: r.migrationName })
   return db
-}
-
-/** Dependencies for createApp; the dispatcher is attached by the caller that runs a loop. */
-export function buildDeps(config: Config, db: Db, log: Logger): AppDeps {
-  return {
-    db,
-    config,
-    clock: systemClock,
-    random: Math.random,
-    log,
-    sender: createUndiciSender({ allowPrivateTargets: config.allowPrivateTargets, concurrency: config.concurrency }),
-    dispatcher: idleDispatcher,
-  }
 }

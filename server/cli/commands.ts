@@ -2,7 +2,8 @@
 // continuously until SIGTERM/SIGINT, then the claims it has not started are given back).
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../log.js'
-import { buildDeps, openDatabase } from '../runtime.js'
+import { openDatabase } from '../runtime.js'
+import { buildDeps } from '../deps.js'
 import { runTick, tickLine } from '../delivery/tick.js'
 import { newOwnerId, runDue } from '../delivery/runner.js'
 import { leaseMsFor } from '../delivery/claim.js'
@@ -25,7 +26,7 @@ function leaseFromEnv(config: Config): number {
 
 async function tick(config: Config, log: Logger): Promise<number> {
   const db = await openDatabase(config, log)
-  const deps = buildDeps(config, db, log)
+  const deps = buildDeps({ config, db, log })
   try {
     process.stdout.write(tickLine(await runTick(deps)) + '\n')
     return 0
@@ -38,7 +39,7 @@ async function tick(config: Config, log: Logger): Promise<number> {
 async function worker(config: Config, log: Logger): Promise<number> {
   const leaseMs = leaseFromEnv(config)
   const db = await openDatabase(config, log)
-  const deps = buildDeps(config, db, log)
+  const deps = buildDeps({ config, db, log })
   const owner = newOwnerId()
   let stopping = false
   const onSignal = (signal: string) => {

@@ -6,10 +6,10 @@ import { newRouter } from '../http/openapi.js'
 import { requireUser } from '../http/require-user.js'
 import { ApiError, notFound } from '../http/errors.js'
 import type { AppEnv } from '../http/context.js'
-import { findEndpoint } from '../webhooks/queries.js'
+import { findEndpoint } from '../endpoints/queries.js'
 import { testSendRoute, tickGetRoute, tickPostRoute } from './route-defs.js'
-import { runTick } from './tick.js'
-import { sendTestEvent } from './test-send.js'
+import { runTick } from '../delivery/tick.js'
+import { sendTestEvent } from '../test-send/send.js'
 
 /** Equal in constant time; hashing first makes the lengths equal and hides the token's length. */
 export function sameToken(given: string, expected: string): boolean {

@@ -1,8 +1,8 @@
 // Reads for the delivery log, always scoped to one user, and the row → API mapping (the one place
 // where stored unix milliseconds become ISO strings).
 import type { Kysely } from 'kysely'
-import type { Database, DeliveryRow, AttemptRow } from '../../db/schema.js'
-import { sendingNow } from './redeliver.js'
+import type { Database, DeliveryRow, AttemptRow } from '../db/schema.js'
+import { sendingNow } from '../redelivery/redeliver.js'
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString())
 

@@ -1,13 +1,13 @@
 // The delivery log API: list with filters and cursor paging, one delivery with its attempts,
 // redeliver one, and replay every failed delivery of an endpoint in a time range.
 import { createRoute, z } from '@hono/zod-openapi'
-import { newRouter, bearerSecurity } from '../../http/openapi.js'
-import { requireUser } from '../../http/require-user.js'
-import { ApiError, notFound } from '../../http/errors.js'
+import { newRouter, bearerSecurity } from '../http/openapi.js'
+import { requireUser } from '../http/require-user.js'
+import { ApiError, notFound } from '../http/errors.js'
 import { Delivery, DeliveryDetail, DeliveryPage, IdParam, ListQuery, ReplayBody, ReplayResult } from './schemas.js'
 import { deliveryToApi, findDelivery, listAttempts, listDeliveries } from './queries.js'
-import { replayFailed, retryDelivery } from './redeliver.js'
-import { autocommitWrites } from '../../db/write-first.js'
+import { replayFailed, retryDelivery } from '../redelivery/redeliver.js'
+import { autocommitWrites } from '../db/write-first.js'
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso))

@@ -1,9 +1,9 @@
 // Collects finished attempts and writes them in batches: while one batch commits, the next one
 // fills up, so under load many acks share one transaction and at low load each goes out at once.
-import type { AppDeps } from '../http/context.js'
 import { finishDeliveries } from './complete.js'
 import { applyEndpointEffects } from './endpoint-health.js'
 import type { Finish } from './outcome.js'
+import type { EngineDeps } from './types.js'
 
 const MAX_BATCH = 200
 /** Waits before retrying a failed result write (deadlock victim, busy SQLite file, brief outage). */
@@ -18,7 +18,7 @@ export class AckQueue {
   private pending: Finish[] = []
   private flushing: Promise<void> | null = null
 
-  constructor(private readonly deps: AppDeps, private readonly onApplied: (applied: Finish[]) => void = () => {}) {}
+  constructor(private readonly deps: EngineDeps, private readonly onApplied: (applied: Finish[]) => void = () => {}) {}
 
   push(...items: Finish[]): void {
     if (items.length === 0) return

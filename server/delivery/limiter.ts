@@ -1,7 +1,6 @@
 // In-flight limits for one process: config.concurrency sends in total and config.userConcurrency
 // per user, so one user's slow receiver cannot take every slot. Shared by everything that sends in
-// the process (the in-process loop, /tick, the worker), hence one limiter per AppDeps.
-import type { AppDeps } from '../http/context.js'
+// the process (the in-process loop, /tick, the worker), hence one limiter per process, built in deps.ts.
 
 export class SendLimiter {
   private inFlight = 0
@@ -48,12 +47,4 @@ export class SendLimiter {
       this.waiters.push(done)
     })
   }
-}
-
-const limiters = new WeakMap<AppDeps, SendLimiter>()
-
-export function limiterFor(deps: AppDeps): SendLimiter {
-  let limiter = limiters.get(deps)
-  if (!limiter) limiters.set(deps, (limiter = new SendLimiter(deps.config.concurrency, deps.config.userConcurrency)))
-  return limiter
 }

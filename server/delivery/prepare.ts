@@ -4,7 +4,7 @@
 import type { Db } from '../db/connect.js'
 import type { Config } from '../config/schema.js'
 import type { EndpointRow } from '../db/schema.js'
-import { activeSigningKeys } from '../webhooks/signing-keys.js'
+import { activeSigningKeys } from '../endpoints/signing-keys.js'
 import type { SigningKey } from '../signing/headers.js'
 import type { Claim } from './claim.js'
 import { notSent, type Finish } from './outcome.js'

@@ -5,9 +5,9 @@
 // marked failed must still be there to show and replay.
 // On SQLite each write waits for the write lock without blocking the event loop (write-first.ts):
 // a tick in the web process purges while in-process sends may be in flight.
-import type { Db } from '../../db/connect.js'
-import type { Config } from '../../config/schema.js'
-import { autocommitWrites, writeTransaction } from '../../db/write-first.js'
+import type { Db } from '../db/connect.js'
+import type { Config } from '../config/schema.js'
+import { autocommitWrites, writeTransaction } from '../db/write-first.js'
 
 export interface PurgeSummary {
   payloads_purged: number

@@ -4,15 +4,13 @@
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import type { AppDeps } from '../http/context.js'
 import { buildDeliveryHeaders } from '../signing/headers.js'
 import { AckQueue } from './ack-queue.js'
 import { claimDue, leaseMsFor } from './claim.js'
-import { limiterFor } from './limiter.js'
 import { afterSend } from './outcome.js'
 import { prepareJobs, type Job } from './prepare.js'
 import { releaseClaims } from './release.js'
-import type { SendResult } from './types.js'
+import type { SendResult, EngineDeps } from './types.js'
 
 export interface RunOptions {
   /** Lease owner id; newOwnerId() makes one. */
@@ -48,10 +46,9 @@ export function newOwnerId(): string {
   return `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`
 }
 
-export async function runDue(deps: AppDeps, opts: RunOptions): Promise<RunSummary> {
+export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSummary> {
   const t0 = performance.now()
-  const { db, config, clock, log } = deps
-  const limiter = limiterFor(deps)
+  const { db, config, clock, log, limiter } = deps
   const leaseMs = opts.leaseMs ?? leaseMsFor(config.deliveryTimeoutMs)
   // Enough to keep every slot busy between claims, few enough that the last one still starts well
   // inside its lease; batches of 50–200 are where MariaDB claims stop being the bottleneck.

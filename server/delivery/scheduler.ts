@@ -1,15 +1,14 @@
 // The delivery loop inside the web process: a pass right after an ingest (wake), and a slow poll
 // so retries that fall due are sent while the process lives. Under Passenger the process may be
 // stopped when idle; then /tick from cron picks up whatever is due.
-import type { AppDeps } from '../http/context.js'
 import { releaseOwner } from './release.js'
 import { newOwnerId, runDue } from './runner.js'
-import type { Dispatcher } from './types.js'
+import type { Dispatcher, EngineDeps } from './types.js'
 
 /** How long one pass may keep claiming; a new pass starts at the next wake or poll. */
 const PASS_BUDGET_MS = 60_000
 
-export function startInProcessDispatcher(deps: AppDeps, opts: { pollMs?: number } = {}): Dispatcher {
+export function startScheduler(deps: EngineDeps, opts: { pollMs?: number } = {}): Dispatcher {
   const owner = newOwnerId()
   let current: Promise<void> | null = null
   let again = false

@@ -1,14 +1,14 @@
 // One /tick (or `qsm-webhooks tick`): send what is due within the tick budget, then purge what is
 // past retention. Two ticks at the same time are safe: claims are leases, each row goes to one.
-import type { AppDeps } from '../http/context.js'
-import { purgeExpired, type PurgeSummary } from './log/purge.js'
+import { purgeExpired, type PurgeSummary } from './purge.js'
 import { newOwnerId, runDue, type RunSummary } from './runner.js'
+import type { EngineDeps } from './types.js'
 
 export interface TickSummary extends RunSummary {
   purged: PurgeSummary
 }
 
-export async function runTick(deps: AppDeps, opts: { leaseMs?: number } = {}): Promise<TickSummary> {
+export async function runTick(deps: EngineDeps, opts: { leaseMs?: number } = {}): Promise<TickSummary> {
   const run = await runDue(deps, { owner: newOwnerId(), budgetMs: deps.config.tickBudgetSeconds * 1000, stopWhenEmpty: true, leaseMs: opts.leaseMs })
   const purged = await purgeExpired(deps.db, deps.config, deps.clock.now())
   return { ...run, purged }

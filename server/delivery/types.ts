@@ -1,4 +1,9 @@
 // Contracts between the delivery engine and the rest of the app.
+import type { Config } from '../config/schema.js'
+import type { Clock, Random } from '../clock.js'
+import type { Db } from '../db/connect.js'
+import type { Logger } from '../log.js'
+import type { SendLimiter } from './limiter.js'
 
 /** How an attempt failed, in words a user can act on (shown in logs and test results). */
 export type ErrorClass = 'http_error' | 'timeout' | 'refused' | 'dns' | 'tls' | 'reset' | 'blocked' | 'invalid_response' | 'error'
@@ -37,3 +42,16 @@ export interface Dispatcher {
 }
 
 export const idleDispatcher: Dispatcher = { wake() {}, stop: async () => {} }
+
+/** What the engine needs to run deliveries: passed in, so tests move the clock and fix randomness. */
+export interface EngineDeps {
+  db: Db
+  config: Config
+  clock: Clock
+  random: Random
+  log: Logger
+  /** Sends one signed HTTP request (undici in production and in tests, against a real receiver). */
+  sender: Sender
+  /** In-flight slots of this process, shared by everything that sends here. */
+  limiter: SendLimiter
+}

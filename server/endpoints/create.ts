@@ -1,5 +1,5 @@
 // POST /v1/webhooks: validate, enforce the per-user cap, mint or accept the secret, insert.
-import type { AppDeps } from '../http/context.js'
+import type { Deps } from '../deps.js'
 import type { EndpointRow } from '../db/schema.js'
 import { ApiError } from '../http/errors.js'
 import { newId } from '../db/ids.js'
@@ -9,7 +9,7 @@ import { checkEndpointUrl } from './url-rules.js'
 import { normalisePatterns } from './queries.js'
 import type { CreateEndpointInput } from './schemas.js'
 
-export async function createEndpoint(deps: AppDeps, userId: string, input: CreateEndpointInput): Promise<{ row: EndpointRow; secret: string }> {
+export async function createEndpoint(deps: Deps, userId: string, input: CreateEndpointInput): Promise<{ row: EndpointRow; secret: string }> {
   const { config, db, clock } = deps
   const url = await checkEndpointUrl(input.url, config.allowPrivateTargets)
   const secret = input.secret ?? generateSecret()

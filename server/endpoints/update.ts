@@ -1,5 +1,5 @@
 // PATCH /v1/webhooks/:id: change any of url, description, event_types, is_active, secret.
-import type { AppDeps } from '../http/context.js'
+import type { Deps } from '../deps.js'
 import type { EndpointRow, EndpointUpdate } from '../db/schema.js'
 import { notFound } from '../http/errors.js'
 import { checkEndpointUrl } from './url-rules.js'
@@ -8,7 +8,7 @@ import { applySecretChange, secretChange } from './secret.js'
 import type { UpdateEndpointInput } from './schemas.js'
 import { autocommitWrites } from '../db/write-first.js'
 
-export async function updateEndpoint(deps: AppDeps, userId: string, id: string, input: UpdateEndpointInput): Promise<EndpointRow> {
+export async function updateEndpoint(deps: Deps, userId: string, id: string, input: UpdateEndpointInput): Promise<EndpointRow> {
   const { config, db, clock } = deps
   const row = await findEndpoint(db.db, userId, id)
   if (!row) throw notFound('Webhook endpoint')

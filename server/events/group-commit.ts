@@ -4,7 +4,7 @@
 // many requests. A request arriving when nothing is in flight is written at once: no added delay
 // at low rates, batches form by themselves under load.
 import type { Db } from '../db/connect.js'
-import { isDatabaseDown } from '../http/on-error.js'
+import { isDatabaseDown } from '../db/down.js'
 import { ingestEvents, type IngestResult } from './ingest.js'
 import type { IncomingEvent } from './parse-body.js'
 

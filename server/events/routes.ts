@@ -8,14 +8,11 @@ import { eventCatalogue } from './catalogue.js'
 import { ingestRoute, listEventTypesRoute } from './route-defs.js'
 import { verifyBridgeRequest } from './verify-bridge.js'
 import { parseEventsBody } from './parse-body.js'
-import { createIngestBatcher, type IngestBatcher } from './group-commit.js'
 
 export const MAX_INGEST_BYTES = 64 * 1024
 
 export function eventRoutes() {
   const app = newRouter()
-  // One batcher per app (per database), made on the first ingest request.
-  let batcher: IngestBatcher | undefined
 
   app.openapi(listEventTypesRoute, (c) => c.json({ data: eventCatalogue() }, 200))
 
@@ -32,12 +29,7 @@ export function eventRoutes() {
       const text = await c.req.text()
       verifyBridgeRequest(c, text)
       const events = parseEventsBody(text)
-      const deps = c.get('deps')
-      batcher ??= createIngestBatcher(deps.db, () => deps.clock.now(), (results) => {
-        // Only after the commit: the delivery loop must find the rows it is woken for.
-        if (results.some((r) => !r.duplicate && r.deliveries > 0)) deps.dispatcher.wake()
-      })
-      const results = await batcher.submit(events)
+      const results = await c.get('deps').ingest.submit(events)
       const allDuplicates = results.every((r) => r.duplicate)
       return c.json({ data: results }, allDuplicates ? 200 : 202)
     },

@@ -1,10 +1,10 @@
 // Manual redelivery: one delivery, or every failed delivery of an endpoint in a time range. Both
 // only make rows due now; the normal runner sends them, so leases and limits still apply.
 import { sql, type Kysely } from 'kysely'
-import type { Database } from '../../db/schema.js'
-import { ApiError } from '../../http/errors.js'
-import type { DeliveryWithUrl } from './queries.js'
-import { MANUAL_MARKER } from '../claim.js'
+import type { Database } from '../db/schema.js'
+import { ApiError } from '../http/errors.js'
+import type { DeliveryWithUrl } from '../delivery-log/queries.js'
+import { MANUAL_MARKER } from '../delivery/claim.js'
 
 /** A runner holds this row now (a redelivery's marker is not a lease). */
 export function sendingNow(row: { status: string; lease_owner: string | null }): boolean {

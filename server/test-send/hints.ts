@@ -1,5 +1,5 @@
 // What to do about a failed test send, in plain words. Shown under the result in the dashboard.
-import type { SendResult } from './types.js'
+import type { SendResult } from '../delivery/types.js'
 
 const FIREWALL = 'If the server runs, check the firewall port — shared hosts often allow only 80/443.'
 

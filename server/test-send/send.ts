@@ -2,18 +2,18 @@
 // the same sender, address checks and signing as real deliveries, with the outcome explained.
 // It works on a paused or disabled endpoint too (that is how a user checks a fix before turning
 // it back on), is never retried, and never counts toward the endpoint's failure streak.
-import type { AppDeps } from '../http/context.js'
+import type { Deps } from '../deps.js'
 import type { EndpointRow } from '../db/schema.js'
 import { newId } from '../db/ids.js'
 import { writeTransaction } from '../db/write-first.js'
 import { buildDeliveryHeaders } from '../signing/headers.js'
-import { activeSigningKeys } from '../webhooks/signing-keys.js'
-import { leaseMsFor, type Claim } from './claim.js'
-import { finishDeliveries } from './complete.js'
-import { afterSend } from './outcome.js'
-import { newOwnerId } from './runner.js'
-import { hintFor } from './test-hints.js'
-import type { ErrorClass } from './types.js'
+import { activeSigningKeys } from '../endpoints/signing-keys.js'
+import { leaseMsFor, type Claim } from '../delivery/claim.js'
+import { finishDeliveries } from '../delivery/complete.js'
+import { afterSend } from '../delivery/outcome.js'
+import { newOwnerId } from '../delivery/runner.js'
+import { hintFor } from './hints.js'
+import type { ErrorClass } from '../delivery/types.js'
 
 export const TEST_NOTE = 'A test event sent from the QSM Webhooks dashboard.'
 
@@ -30,7 +30,7 @@ export interface TestSendAnswer {
   delivery_id: string
 }
 
-export async function sendTestEvent(deps: AppDeps, endpoint: EndpointRow, actorId: string): Promise<TestSendAnswer> {
+export async function sendTestEvent(deps: Deps, endpoint: EndpointRow, actorId: string): Promise<TestSendAnswer> {
   const { db, config, clock } = deps
   const now = clock.now()
   const eventId = newId('evt', now)

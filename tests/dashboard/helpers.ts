@@ -9,18 +9,14 @@ import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { createApp } from '../../server/app.js'
-import { systemClock } from '../../server/clock.js'
 import { mintToken } from '../../server/auth/token.js'
 import { createLogger } from '../../server/log.js'
-import { createUndiciSender } from '../../server/delivery/sender.js'
-import { startInProcessDispatcher } from '../../server/delivery/in-process.js'
-import { idleDispatcher } from '../../server/delivery/types.js'
 import { newId } from '../../server/db/ids.js'
 import { connect, type Db } from '../../server/db/connect.js'
 import { migrateToLatest } from '../../server/db/migrate.js'
 import { sign } from '../../server/signing/sign.js'
 import { EXAMPLES } from '../../server/events/examples.js'
-import type { AppDeps } from '../../server/http/context.js'
+import { buildDeps, type Deps } from '../../server/deps.js'
 import { testConfig, TEST_SECRETS } from '../helpers/config.js'
 import { createTestDatabase } from '../helpers/db.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
@@ -70,7 +66,7 @@ export function buildDashboard(): void {
 export interface Stack {
   base: string
   db: Db
-  deps: AppDeps
+  deps: Deps
   receiver: Receiver
   browser: Browser
   /** A sign-in link for the user, like the one the mail app makes. */
@@ -87,13 +83,8 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   const db = await connect(created.url)
   await migrateToLatest(db)
   const config = testConfig({ QSM_ALLOW_PRIVATE_TARGETS: 'true', ...env }, created.url)
-  const deps: AppDeps = {
-    db, config, clock: systemClock, random: Math.random, log: createLogger({ level: 'silent' }),
-    sender: createUndiciSender({ allowPrivateTargets: true, concurrency: config.concurrency }),
-    dispatcher: idleDispatcher,
-  }
-  // The in-process delivery loop, when it exists, sends first attempts right after ingest.
-  deps.dispatcher = startInProcessDispatcher(deps)
+  // The in-process delivery loop sends first attempts right after ingest, as in the real service.
+  const deps = buildDeps({ db, config, log: createLogger({ level: 'silent' }), inProcessLoop: {} })
   const app = createApp(deps)
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))

@@ -3,15 +3,13 @@ import { createApp, type App } from '../../server/app.js'
 import { manualClock } from '../../server/clock.js'
 import { mintToken } from '../../server/auth/token.js'
 import { createLogger, type Logger } from '../../server/log.js'
-import { createUndiciSender } from '../../server/delivery/sender.js'
-import { idleDispatcher } from '../../server/delivery/types.js'
-import type { AppDeps } from '../../server/http/context.js'
+import { buildDeps, type Deps, type DepsParts } from '../../server/deps.js'
 import type { Db } from '../../server/db/connect.js'
 import { testConfig } from './config.js'
 
 export interface TestApp {
   app: App
-  deps: AppDeps
+  deps: Deps
   clock: ReturnType<typeof manualClock>
   /** A valid bearer token for a user, minted at the test clock's time. */
   token(userId: string): Promise<string>
@@ -19,19 +17,10 @@ export interface TestApp {
   call(userId: string | null, method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }>
 }
 
-export function makeTestApp(db: Db, opts: { env?: Record<string, string>; log?: Logger; deps?: Partial<AppDeps> } = {}): TestApp {
+export function makeTestApp(db: Db, opts: { env?: Record<string, string>; log?: Logger; deps?: Partial<DepsParts> } = {}): TestApp {
   const config = testConfig(opts.env ?? {})
   const clock = manualClock(Date.now())
-  const deps: AppDeps = {
-    db,
-    config,
-    clock,
-    random: () => 0.5,
-    log: opts.log ?? createLogger({ level: 'silent' }),
-    sender: createUndiciSender({ allowPrivateTargets: config.allowPrivateTargets, concurrency: config.concurrency }),
-    dispatcher: idleDispatcher,
-    ...opts.deps,
-  }
+  const deps = buildDeps({ db, config, clock, random: () => 0.5, log: opts.log ?? createLogger({ level: 'silent' }), ...opts.deps })
   const app = createApp(deps)
   const token = (userId: string) => mintToken(config.bridgeSecret, userId, clock.now())
   const call: TestApp['call'] = async (userId, method, path, body) => {

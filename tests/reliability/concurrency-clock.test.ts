@@ -6,7 +6,7 @@ import { dialects } from '../helpers/dialects.js'
 import { useTestDb } from '../helpers/db.js'
 import { makeTestApp, type TestApp } from '../helpers/app.js'
 import { TEST_SECRETS } from '../helpers/config.js'
-import { startInProcessDispatcher } from '../../server/delivery/in-process.js'
+import { startScheduler } from '../../server/delivery/scheduler.js'
 import { leaseMsFor } from '../../server/delivery/claim.js'
 import { checkLedger, describeLedger, startLedgerReceiver, type LedgerEndpoint, type LedgerReceiver } from './ledger.js'
 import { exampleEvent, postEvents, sleep, BRIDGE_TYPES } from './support.js'
@@ -51,7 +51,7 @@ for (const dialect of dialects()) {
       const b = makeTestApp(t.db, { env })
       const c = makeTestApp(t.db, { env })
       const eps = await endpoints(a, ['u1', 'u2', 'u3'], [['*'], ['email.*'], ['usage.*', 'overflow.*']])
-      const loop = startInProcessDispatcher(c.deps, { pollMs: 20 })
+      const loop = startScheduler(c.deps, { pollMs: 20 })
       const accepted: { id: string; user_id: string; type: string }[] = []
       const started = Date.now()
       let rounds = 0

@@ -3,7 +3,7 @@ import { dialects } from '../../helpers/dialects.js'
 import { useTestDb } from '../../helpers/db.js'
 import { startReceiver, type Receiver } from '../../helpers/receiver.js'
 import { TEST_SECRETS } from '../../helpers/config.js'
-import { countingReceiver, harness } from './helpers.js'
+import { countingReceiver, harness } from '../delivery/helpers.js'
 
 const TOKEN = TEST_SECRETS.QSM_CRON_TOKEN
 

@@ -6,7 +6,7 @@ import { sql } from 'kysely'
 import { useTestDb } from '../../helpers/db.js'
 import { writeTransaction } from '../../../server/db/write-first.js'
 import { makeTestApp } from '../../helpers/app.js'
-import { purgeExpired } from '../../../server/delivery/log/purge.js'
+import { purgeExpired } from '../../../server/delivery/purge.js'
 import { seedEndpoint, seedPair } from '../../helpers/seed.js'
 
 // A wait that blocked the event loop would stall it for the whole hold (600-800 ms below); a busy

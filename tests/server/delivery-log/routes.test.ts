@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { dialects } from '../../../helpers/dialects.js'
-import { useTestDb } from '../../../helpers/db.js'
-import { makeTestApp } from '../../../helpers/app.js'
-import { seedEndpoint, seedPair, seedDelivery, seedEvent } from '../../../helpers/seed.js'
+import { dialects } from '../../helpers/dialects.js'
+import { useTestDb } from '../../helpers/db.js'
+import { makeTestApp } from '../../helpers/app.js'
+import { seedEndpoint, seedPair, seedDelivery, seedEvent } from '../../helpers/seed.js'
 
 const HOUR = 3_600_000
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { dialects } from '../../../helpers/dialects.js'
-import { useTestDb } from '../../../helpers/db.js'
-import { testConfig } from '../../../helpers/config.js'
-import { seedEndpoint, seedPair } from '../../../helpers/seed.js'
-import { purgeExpired } from '../../../../server/delivery/log/purge.js'
+import { dialects } from '../../helpers/dialects.js'
+import { useTestDb } from '../../helpers/db.js'
+import { testConfig } from '../../helpers/config.js'
+import { seedEndpoint, seedPair } from '../../helpers/seed.js'
+import { purgeExpired } from '../../../server/delivery/purge.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR

@@ -7,7 +7,7 @@ import { makeTestApp } from '../../helpers/app.js'
 import { sign } from '../../../server/signing/sign.js'
 import { EXAMPLES } from '../../../server/events/examples.js'
 import { newId } from '../../../server/db/ids.js'
-import { startInProcessDispatcher } from '../../../server/delivery/in-process.js'
+import { startScheduler } from '../../../server/delivery/scheduler.js'
 import { claimDue } from '../../../server/delivery/claim.js'
 import { seedPair } from '../../helpers/seed.js'
 
@@ -22,7 +22,7 @@ for (const dialect of dialects()) {
     it('sends the first attempt right after an ingest, without waiting for a tick', async () => {
       const app = makeTestApp(t.db)
       // A slow poll, so only the wake-up can explain a quick delivery.
-      app.deps.dispatcher = startInProcessDispatcher(app.deps, { pollMs: 60_000 })
+      app.deps.dispatcher = startScheduler(app.deps, { pollMs: 60_000 })
       try {
         const ep = await app.call('u1', 'POST', '/v1/webhooks', { url: `${receiver.url}/hook`, event_types: ['email.*'] })
         const event = { ...structuredClone(EXAMPLES['email.failed']), id: newId('evt'), user_id: 'u1' }
@@ -54,7 +54,7 @@ for (const dialect of dialects()) {
       expect(await claimDue(t.db, { owner: 'someone-else', nowMs: now, limit: 1, leaseMs: 60_000 })).toHaveLength(1)
       const first = await seedPair(t.db, { userId: 'u1', endpointId: ep.json.id, at: now - 2 })
       const second = await seedPair(t.db, { userId: 'u1', endpointId: ep.json.id, at: now - 1 })
-      app.deps.dispatcher = startInProcessDispatcher(app.deps, { pollMs: 60_000 })
+      app.deps.dispatcher = startScheduler(app.deps, { pollMs: 60_000 })
       app.deps.dispatcher.wake()
       await receiver.waitFor(1, 3000)
       await app.deps.dispatcher.stop()
@@ -73,7 +73,7 @@ for (const dialect of dialects()) {
       // The seeded endpoint has no real secret; use the API one.
       const ep = await app.call('u1', 'POST', '/v1/webhooks', { url: `${receiver.url}/hook`, event_types: ['*'] })
       await seedPair(t.db, { userId: 'u1', endpointId: ep.json.id, at: app.clock.now() + 60_000 })
-      app.deps.dispatcher = startInProcessDispatcher(app.deps, { pollMs: 50 })
+      app.deps.dispatcher = startScheduler(app.deps, { pollMs: 50 })
       try {
         await new Promise((r) => setTimeout(r, 150))
         expect(receiver.received).toHaveLength(0)

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { dialects } from '../../helpers/dialects.js'
 import { useTestDb } from '../../helpers/db.js'
 import { makeTestApp } from '../../helpers/app.js'
-import { activeSigningKeys } from '../../../server/webhooks/signing-keys.js'
-import { applySecretChange, secretChange } from '../../../server/webhooks/secret.js'
+import { activeSigningKeys } from '../../../server/endpoints/signing-keys.js'
+import { applySecretChange, secretChange } from '../../../server/endpoints/secret.js'
 import { secretKey } from '../../../server/signing/sign.js'
 
 const HOOK = { url: 'https://example.com/hooks/qsm', event_types: ['email.*'] }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { createConnection } from 'mysql2/promise'
-import { isDatabaseDown } from '../../../server/http/on-error.js'
+import { isDatabaseDown } from '../../../server/db/down.js'
 import { mysqlAdminUrl } from '../../helpers/dialects.js'
 
 async function thrownBy(work: () => unknown): Promise<unknown> {

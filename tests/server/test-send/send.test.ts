@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks'
 import { dialects } from '../../helpers/dialects.js'
 import { useTestDb } from '../../helpers/db.js'
 import { startReceiver, type Receiver } from '../../helpers/receiver.js'
-import { closedPort, harness } from './helpers.js'
+import { closedPort, harness } from '../delivery/helpers.js'
 
 for (const dialect of dialects()) {
   describe(`${dialect}: POST /v1/webhooks/:id/test`, () => {

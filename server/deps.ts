@@ -1,0 +1,56 @@
+// The running service's dependencies, built in one place and owned by the runtime (not by the HTTP
+// layer): main.ts, the CLI, the bench and the tests all call buildDeps, so each gets the same
+// limiter, ingest batcher and delivery loop. Route handlers read this object; the delivery engine
+// takes only the slice it uses (EngineDeps).
+import type { Config } from './config/schema.js'
+import { systemClock, type Clock, type Random } from './clock.js'
+import type { Db } from './db/connect.js'
+import type { Logger } from './log.js'
+import { SendLimiter } from './delivery/limiter.js'
+import { createUndiciSender } from './delivery/sender.js'
+import { startScheduler } from './delivery/scheduler.js'
+import { idleDispatcher, type Dispatcher, type EngineDeps } from './delivery/types.js'
+import { createIngestBatcher, type IngestBatcher } from './events/group-commit.js'
+
+export interface Deps extends EngineDeps {
+  /** Commits ingested events in groups (one transaction for many requests under load). */
+  ingest: IngestBatcher
+  /** Wakes the in-process delivery loop after ingest so first attempts start without a tick. */
+  dispatcher: Dispatcher
+}
+
+export interface DepsParts {
+  db: Db
+  config: Config
+  log: Logger
+  clock?: Clock
+  random?: Random
+  sender?: EngineDeps['sender']
+  /** Replace the dispatcher (tests that count wake-ups). */
+  dispatcher?: Dispatcher
+  /** Run the delivery loop in this process (the web process); the CLI's tick and worker do not. */
+  inProcessLoop?: { pollMs?: number }
+}
+
+export function buildDeps(parts: DepsParts): Deps {
+  const { config } = parts
+  const deps: Deps = {
+    db: parts.db,
+    config,
+    log: parts.log,
+    clock: parts.clock ?? systemClock,
+    random: parts.random ?? Math.random,
+    sender: parts.sender ?? createUndiciSender({ allowPrivateTargets: config.allowPrivateTargets, concurrency: config.concurrency }),
+    // One limiter per process: everything that sends here (loop, /tick, test sends) shares its slots.
+    limiter: new SendLimiter(config.concurrency, config.userConcurrency),
+    dispatcher: parts.dispatcher ?? idleDispatcher,
+    ingest: createIngestBatcher(parts.db, () => deps.clock.now(), (results) => {
+      // Only after the commit: the delivery loop must find the rows it is woken for.
+      if (results.some((r) => !r.duplicate && r.deliveries > 0)) deps.dispatcher.wake()
+    }),
+  }
+  // The loop needs the finished object (it sends through deps.sender under deps.limiter), so it is
+  // attached last, here and nowhere else.
+  if (parts.inProcessLoop && !parts.dispatcher) deps.dispatcher = startScheduler(deps, parts.inProcessLoop)
+  return deps
+}
