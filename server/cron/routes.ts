@@ -1,18 +1,15 @@
-// GET|POST /tick for host cron and POST /v1/webhooks/:id/test for the dashboard. (The delivery
-// log and redelivery routes live in log/routes.ts.)
+// GET|POST /tick for host cron: one bounded delivery pass (server/delivery/tick.ts), guarded by the
+// cron token. Mounted at /tick.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Context } from 'hono'
 import { newRouter } from '../http/openapi.js'
-import { requireUser } from '../http/require-user.js'
-import { ApiError, notFound } from '../http/errors.js'
+import { ApiError } from '../http/errors.js'
 import type { AppEnv } from '../http/context.js'
-import { findEndpoint } from '../endpoints/queries.js'
-import { testSendRoute, tickGetRoute, tickPostRoute } from './route-defs.js'
+import { tickGetRoute, tickPostRoute } from './route-defs.js'
 import { runTick } from '../delivery/tick.js'
-import { sendTestEvent } from '../test-send/send.js'
 
 /** Equal in constant time; hashing first makes the lengths equal and hides the token's length. */
-export function sameToken(given: string, expected: string): boolean {
+function sameToken(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest()
   const b = createHash('sha256').update(expected).digest()
   return timingSafeEqual(a, b) && given.length > 0
@@ -26,7 +23,7 @@ function checkCronToken(c: Context<AppEnv>): void {
   }
 }
 
-export function deliveryRoutes() {
+export function cronRoutes() {
   const app = newRouter()
   const tick = async (c: Context<AppEnv>) => {
     checkCronToken(c)
@@ -34,14 +31,5 @@ export function deliveryRoutes() {
   }
   app.openapi(tickGetRoute, tick)
   app.openapi(tickPostRoute, tick)
-
-  app.use('/v1/webhooks/:id/test', requireUser)
-  app.openapi(testSendRoute, async (c) => {
-    const deps = c.get('deps')
-    const userId = c.get('userId')
-    const endpoint = await findEndpoint(deps.db.db, userId, c.req.valid('param').id)
-    if (!endpoint) throw notFound('Webhook endpoint')
-    return c.json(await sendTestEvent(deps, endpoint, userId), 200)
-  })
   return app
 }

@@ -2,7 +2,7 @@
 // where stored unix milliseconds become ISO strings).
 import type { Kysely } from 'kysely'
 import type { Database, DeliveryRow, AttemptRow } from '../db/schema.js'
-import { sendingNow } from '../redelivery/redeliver.js'
+import { sendingNow } from '../delivery/claim.js'
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString())
 

@@ -84,3 +84,8 @@ export function selectDue(db: Kysely<Database>, skipLocked: boolean, nowMs: numb
     .limit(limit)
     .$if(skipLocked, (qb) => qb.forUpdate().skipLocked())
 }
+
+/** A runner holds this row now (a redelivery's marker is not a lease). */
+export function sendingNow(row: { status: string; lease_owner: string | null }): boolean {
+  return row.status === 'pending' && row.lease_owner !== null && row.lease_owner !== MANUAL_MARKER
+}

@@ -10,45 +10,45 @@ const body = <T extends z.ZodType>(schema: T, required = true) => ({ content: { 
 const tags = ['Webhook endpoints']
 
 export const listRoute = createRoute({
-  method: 'get', path: '/v1/webhooks', security: bearerSecurity, tags, summary: "List the user's webhook endpoints, oldest first",
+  method: 'get', path: '/', security: bearerSecurity, tags, summary: "List the user's webhook endpoints, oldest first",
   request: { query: ListQuery },
   responses: { 200: json(EndpointPage, 'A page of endpoints with 24 h delivery figures') },
 })
 
 export const createEndpointRoute = createRoute({
-  method: 'post', path: '/v1/webhooks', security: bearerSecurity, tags, summary: 'Add a webhook endpoint',
+  method: 'post', path: '/', security: bearerSecurity, tags, summary: 'Add a webhook endpoint',
   description: 'The answer carries the signing secret; it is shown again only by the reveal and rotate routes.',
   request: { body: body(CreateEndpointBody) },
   responses: { 201: json(EndpointWithSecret, 'The new endpoint and its secret') },
 })
 
 export const getRoute = createRoute({
-  method: 'get', path: '/v1/webhooks/{id}', security: bearerSecurity, tags, summary: 'One webhook endpoint',
+  method: 'get', path: '/{id}', security: bearerSecurity, tags, summary: 'One webhook endpoint',
   request: { params: IdParam },
   responses: { 200: json(Endpoint, 'The endpoint (without its secret)') },
 })
 
 export const updateRoute = createRoute({
-  method: 'patch', path: '/v1/webhooks/{id}', security: bearerSecurity, tags, summary: 'Change a webhook endpoint',
+  method: 'patch', path: '/{id}', security: bearerSecurity, tags, summary: 'Change a webhook endpoint',
   request: { params: IdParam, body: body(UpdateEndpointBody) },
   responses: { 200: json(Endpoint, 'The updated endpoint (without its secret)') },
 })
 
 export const deleteRoute = createRoute({
-  method: 'delete', path: '/v1/webhooks/{id}', security: bearerSecurity, tags, summary: 'Delete a webhook endpoint',
+  method: 'delete', path: '/{id}', security: bearerSecurity, tags, summary: 'Delete a webhook endpoint',
   description: 'Its pending deliveries stop; its delivery log stays until the log retention purges it.',
   request: { params: IdParam },
   responses: { 204: { description: 'Deleted' } },
 })
 
 export const revealRoute = createRoute({
-  method: 'get', path: '/v1/webhooks/{id}/secret', security: bearerSecurity, tags, summary: "Reveal the endpoint's current signing secret",
+  method: 'get', path: '/{id}/secret', security: bearerSecurity, tags, summary: "Reveal the endpoint's current signing secret",
   request: { params: IdParam },
   responses: { 200: json(SecretReveal, 'The secret and its key id') },
 })
 
 export const rotateRoute = createRoute({
-  method: 'post', path: '/v1/webhooks/{id}/rotate-secret', security: bearerSecurity, tags, summary: 'Replace the signing secret',
+  method: 'post', path: '/{id}/rotate-secret', security: bearerSecurity, tags, summary: 'Replace the signing secret',
   description: 'The old secret keeps signing next to the new one for grace_seconds, so receivers can switch without missing a delivery.',
   request: { params: IdParam, body: body(RotateSecretBody, false) },
   responses: { 200: json(RotateResult, 'The new secret; the previous key id and when it stops signing') },

@@ -1,5 +1,5 @@
 // Endpoint management: GET/POST /v1/webhooks, GET/PATCH/DELETE /v1/webhooks/:id, the secret
-// reveal and rotation. Every query is scoped to the token's user; another user's id is a 404.
+// reveal and rotation, mounted at /v1/webhooks. Every query is scoped to the token's user; another user's id is a 404.
 import { newRouter } from '../http/openapi.js'
 import { requireUser } from '../http/require-user.js'
 import { notFound } from '../http/errors.js'
@@ -29,11 +29,9 @@ async function mustFind(c: Context<AppEnv>, id: string): Promise<EndpointRow> {
   return row
 }
 
-export function webhookRoutes() {
+export function endpointRoutes() {
   const app = newRouter()
-  // The first pattern covers /v1/webhooks itself, the second everything below it.
-  app.use('/v1/webhooks', requireUser)
-  app.use('/v1/webhooks/*', requireUser)
+  app.use('*', requireUser)
 
   app.openapi(listRoute, async (c) => {
     const { db, clock } = c.get('deps')

@@ -1,4 +1,4 @@
-// OpenAPI definitions of the event routes. GET /v1/event-types is validated through createRoute;
+// OpenAPI definitions of the event routes (paths relative to /v1/event-types and /v1/events). GET /v1/event-types is validated through createRoute;
 // POST /v1/events is only registered for the document, because its handler must read the raw
 // bytes (the signature covers them) before anything parses the body.
 import { createRoute, z } from '@hono/zod-openapi'
@@ -6,6 +6,7 @@ import { bearerSecurity } from '../http/openapi.js'
 import { requireUser } from '../http/require-user.js'
 import { EVENT_TYPES } from './types.js'
 import { MAX_BATCH } from './parse-body.js'
+import { MAX_BODY_BYTES } from '../http/limits.js'
 
 const tags = ['Events']
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -22,7 +23,7 @@ export const CatalogueList = z.object({
 }).openapi('EventCatalogue')
 
 export const listEventTypesRoute = createRoute({
-  method: 'get', path: '/v1/event-types', security: bearerSecurity, tags, middleware: [requireUser] as const,
+  method: 'get', path: '/', security: bearerSecurity, tags, middleware: [requireUser] as const,
   summary: 'The event catalogue: every event type with its description, JSON Schema and an example',
   responses: { 200: json(CatalogueList, 'All event types') },
 })
@@ -38,12 +39,12 @@ const signatureHeaders = z.object({
 })
 
 export const ingestRoute = createRoute({
-  method: 'post', path: '/v1/events', tags,
+  method: 'post', path: '/', tags,
   summary: 'Ingest events from the QSM mail app (bridge)',
   description:
     `One event envelope, or {"events": [...]} with at most ${MAX_BATCH}. Signed with the Standard Webhooks headers and ` +
     'QSM_BRIDGE_SECRET. A batch is stored only when every event is valid. A repeated event id answers 200 with ' +
-    'duplicate: true and creates no new deliveries. Bodies over 64 KB are refused with 413.',
+    'duplicate: true and creates no new deliveries. Bodies over ' + MAX_BODY_BYTES / 1024 + ' KB are refused with 413.',
   request: {
     headers: signatureHeaders,
     body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()).openapi({ description: 'An event envelope or {"events": [...]}; see GET /v1/event-types' }) } } },
@@ -52,7 +53,7 @@ export const ingestRoute = createRoute({
     202: json(IngestResults, 'Stored; deliveries were queued'),
     200: json(IngestResults, 'Every event was already known (duplicate ids); nothing new was stored'),
     401: json(errorBody, 'Missing, forged or stale signature'),
-    413: json(errorBody, 'Body larger than 64 KB'),
+    413: json(errorBody, `Body larger than ${MAX_BODY_BYTES / 1024} KB`),
     422: json(errorBody, 'Invalid JSON, an invalid event (each failing path is named), too many events, or webhook.test'),
   },
 })

@@ -5,11 +5,11 @@
 import type { Deps } from '../deps.js'
 import type { EndpointRow } from '../db/schema.js'
 import { newId } from '../db/ids.js'
-import { writeTransaction } from '../db/write-first.js'
 import { buildDeliveryHeaders } from '../signing/headers.js'
 import { activeSigningKeys } from '../endpoints/signing-keys.js'
 import { leaseMsFor, type Claim } from '../delivery/claim.js'
 import { finishDeliveries } from '../delivery/complete.js'
+import { insertTestDelivery } from '../delivery/test-delivery.js'
 import { afterSend } from '../delivery/outcome.js'
 import { newOwnerId } from '../delivery/runner.js'
 import { hintFor } from './hints.js'
@@ -43,14 +43,7 @@ export async function sendTestEvent(deps: Deps, endpoint: EndpointRow, actorId: 
     id: newId('dlv', now), event_id: eventId, endpoint_id: endpoint.id, user_id: endpoint.user_id, event_type: 'webhook.test',
     attempts: 0, owner: `test:${newOwnerId()}`.slice(0, 80), leaseUntil: now + leaseMsFor(config.deliveryTimeoutMs), trigger: 'scheduled',
   }
-  await writeTransaction(db, async (trx) => {
-    await trx.insertInto('events').values({ id: eventId, user_id: endpoint.user_id, type: 'webhook.test', schema_version: 1, occurred_at: now, payload: body, received_at: now }).execute()
-    await trx.insertInto('deliveries').values({
-      id: claim.id, event_id: eventId, endpoint_id: endpoint.id, user_id: endpoint.user_id, event_type: 'webhook.test', status: 'pending',
-      attempts: 0, next_attempt_at: claim.leaseUntil, lease_owner: claim.owner, last_status_code: null, last_error: null,
-      last_attempt_at: null, last_duration_ms: null, created_at: now, updated_at: now,
-    }).execute()
-  })
+  await insertTestDelivery(db, claim, body, now)
 
   const startedAt = clock.now()
   const headers = buildDeliveryHeaders({ eventId, eventType: 'webhook.test', body, keys: activeSigningKeys(endpoint, config.appKey, startedAt), nowMs: startedAt })

@@ -1,0 +1,28 @@
+// OpenAPI definition of the test send (mounted at /v1/webhooks beside the endpoint routes).
+import { createRoute, z } from '@hono/zod-openapi'
+import { bearerSecurity } from '../http/openapi.js'
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+
+export const TestSendResultSchema = z
+  .object({
+    ok: z.boolean(),
+    status_code: z.number().int().nullable(),
+    duration_ms: z.number().int(),
+    error_class: z.enum(['http_error', 'timeout', 'refused', 'dns', 'tls', 'reset', 'blocked', 'invalid_response', 'error']).nullable(),
+    error: z.string().nullable(),
+    hint: z.string().nullable().openapi({ description: 'What to do about a failure, in plain words' }),
+    response_excerpt: z.string().openapi({ description: 'The first 300 characters of the answer' }),
+    headers_sent: z.record(z.string(), z.string()).openapi({ description: 'The request headers, signatures included (never the secret)' }),
+    event_id: z.string(),
+    delivery_id: z.string(),
+  })
+  .openapi('TestSendResult')
+
+export const testSendRoute = createRoute({
+  method: 'post', path: '/{id}/test', security: bearerSecurity, tags: ['Webhook endpoints'],
+  summary: 'Send a webhook.test event now and report the outcome',
+  description: 'Works on paused and disabled endpoints too, so a fix can be checked before turning the endpoint on. Not retried; does not count toward automatic disabling.',
+  request: { params: z.object({ id: z.string().min(1).max(40).openapi({ param: { name: 'id', in: 'path' } }) }) },
+  responses: { 200: json(TestSendResultSchema, 'The outcome of the test send (ok false when the endpoint failed)') },
+})
