@@ -53,7 +53,7 @@ export function buildDashboard(): void {
     }
   }
   try {
-    const sources = Math.max(newestSource('dashboard/src'), ...['index.html', 'config.js', 'build.mjs', 'htm-precompile.mjs'].map((f) => statSync(`dashboard/${f}`).mtimeMs))
+    const sources = Math.max(newestSource('dashboard/src'), ...['index.html', 'config.js', 'build.mjs'].map((f) => statSync(`dashboard/${f}`).mtimeMs))
     const built = existsSync('dashboard/dist/app.js') ? statSync('dashboard/dist/app.js').mtimeMs : 0
     if (built > sources) return
     const r = spawnSync(process.execPath, ['dashboard/build.mjs'], { encoding: 'utf8' })
