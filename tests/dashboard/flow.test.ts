@@ -1,7 +1,7 @@
 // The whole account-owner flow in headless Chromium against the real server and database:
 // sign in from a link, add an endpoint (after a validation error), pause and resume it, send a
 // test, read and filter deliveries, redeliver, rotate the secret, delete. Screenshots at 1280 px
-// and 360 px go to docs/images/.
+// and 360 px go to test-results/screenshots/ (`npm run screenshots` copies them to docs/images/).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { seedPair } from '../helpers/seed.js'

@@ -3,10 +3,10 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Hono } from 'hono'
 import { dashboardRoutes } from '../../server/dashboard/static.js'
-import { buildDashboard } from './helpers.js'
+import { buildDashboard, DASHBOARD_DIST } from './helpers.js'
 
 describe('dashboard static files', () => {
-  const app = dashboardRoutes()
+  const app = dashboardRoutes(DASHBOARD_DIST)
   beforeAll(() => buildDashboard())
 
   it('redirects /dashboard to /dashboard/ so relative asset paths resolve', async () => {

@@ -22,8 +22,8 @@ function Attempts({ detail }) {
 
 export function DeliveryItem({ d, name, onChange }) {
   const [open, setOpen] = useState(false)
-  const [detail, setDetail] = useState(null)
-  const [error, setError] = useState(null)
+  const [detail, setDetail] = useState(/** @type {import('../api.js').DeliveryDetail | null} */ (null))
+  const [error, setError] = useState(/** @type {unknown} */ (null))
   const [busy, setBusy] = useState(false)
   const panelId = `attempts-${d.id}`
   const toggle = async () => {

@@ -1,14 +1,17 @@
 // The first-run experience, as a new user meets it: the built server started with no .env.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, existsSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { freePort } from '../../helpers/server-process.js'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
-const MAIN = join(ROOT, 'dist/server/main.mjs')
-const CLI = join(ROOT, 'dist/server/cli.mjs')
+// The build goes to a temp folder (never the project's dist/), with a link to node_modules for
+// better-sqlite3, the one package the bundle leaves outside.
+const BUILD = mkdtempSync(join(tmpdir(), 'qsm-start-build-'))
+const MAIN = join(BUILD, 'dist/server/main.mjs')
+const CLI = join(BUILD, 'dist/server/cli.mjs')
 
 
 /** Environment without any QSM_* of the test runner, as on a new user's machine. */
@@ -25,12 +28,14 @@ describe('first start of the built server', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'qsm-start-'))
-    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' })
+    const build = spawnSync(process.execPath, ['scripts/build.mjs', '--out', BUILD], { cwd: ROOT, encoding: 'utf8' })
     expect(build.status, build.stderr).toBe(0)
+    symlinkSync(join(ROOT, 'node_modules'), join(BUILD, 'node_modules'), 'dir')
   })
   afterAll(() => {
     child?.kill('SIGTERM')
     rmSync(dir, { recursive: true, force: true })
+    rmSync(BUILD, { recursive: true, force: true })
   })
 
   it('writes .env, creates the SQLite database and answers /healthz within seconds', async () => {
