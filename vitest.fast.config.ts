@@ -2,15 +2,18 @@
 // (npm test runs them): Chromium (tests/dashboard), PHP and docs (tests/bridge, tests/docs,
 // tests/hosting), several processes (tests/reliability, tests/integration, the built server in
 // tests/server/main/start.test.ts, the service started in tests/security/secrets.test.ts), and MySQL.
-import { defineConfig, mergeConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 import base from './vitest.config.js'
 
 // Read by tests/helpers/global-setup.ts, which runs in this process.
 process.env.QSM_TEST_DATABASES ??= 'sqlite'
 
-export default mergeConfig(base, defineConfig({
+// Not mergeConfig: it would append these lists to the base config's instead of replacing them.
+export default defineConfig({
+  ...base,
   test: {
+    ...base.test,
     include: ['tests/server/**/*.test.ts', 'tests/security/**/*.test.ts'],
-    exclude: ['tests/server/main/start.test.ts', 'tests/security/secrets.test.ts'],
+    exclude: [...configDefaults.exclude, 'tests/server/main/start.test.ts', 'tests/security/secrets.test.ts'],
   },
-}))
+})
