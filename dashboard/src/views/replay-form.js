@@ -7,6 +7,7 @@ import { localInput } from '../format.js'
 import { Field, TextField } from '../ui/field.js'
 import { ErrorBox } from '../ui/states.js'
 
+/** @param {{ endpoints: import('../api.js').Endpoint[], endpointId?: string, onDone: () => void }} props */
 export function ReplayForm({ endpoints, endpointId, onDone }) {
   const [endpoint, setEndpoint] = useState(endpointId || '')
   const [since, setSince] = useState(() => localInput(new Date(Date.now() - 24 * 3600 * 1000)))

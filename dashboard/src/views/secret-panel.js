@@ -9,6 +9,7 @@ import { ConfirmButton } from '../ui/confirm.js'
 import { SecretValue } from '../ui/secret.js'
 import { ErrorBox } from '../ui/states.js'
 
+/** @param {{ endpoint: import('../api.js').Endpoint, initialSecret?: string | null, onRotated: () => void }} props */
 export function SecretPanel({ endpoint, initialSecret, onRotated }) {
   /** @type {{ secret: string, kind: 'new' | 'reveal' | 'rotated', until?: string | null } | null} */
   const first = initialSecret ? { secret: initialSecret, kind: 'new' } : null
