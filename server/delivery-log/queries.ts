@@ -27,7 +27,7 @@ export function deliveryToApi(row: DeliveryWithUrl) {
   }
 }
 
-export function attemptToApi(row: AttemptRow) {
+function attemptToApi(row: AttemptRow) {
   return {
     attempt: Number(row.attempt),
     started_at: iso(row.started_at)!,

@@ -14,7 +14,7 @@ export function endpointStatus(row: Pick<EndpointRow, 'is_active' | 'disabled_re
 }
 
 /** The previous key is shown only while it still signs; after its grace it is history. */
-export function activePrevious(row: EndpointRow, nowMs: number): { id: string; expiresAt: number } | null {
+function activePrevious(row: EndpointRow, nowMs: number): { id: string; expiresAt: number } | null {
   const expiresAt = row.previous_expires_at === null ? null : Number(row.previous_expires_at)
   if (!row.previous_key_id || expiresAt === null || expiresAt <= nowMs) return null
   return { id: row.previous_key_id, expiresAt }
