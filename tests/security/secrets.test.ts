@@ -21,6 +21,7 @@ import { connect } from '../../server/db/connect.js'
 import { bridgeHeaders, dumpAllRows, exampleEvent, overHttp, sleep, type Requestable } from '../reliability/support.js'
 import { freePort } from '../helpers/server-process.js'
 import { startLedgerReceiver, type LedgerReceiver } from '../reliability/ledger.js'
+import { parseJsonOr } from '../helpers/json.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
@@ -66,12 +67,7 @@ async function scenario(client: Requestable, receiver: LedgerReceiver, now: () =
     seen.other.push([...res.headers.entries()].map(([k, v]) => `${k}: ${v}`).join('\n'))
     if (handsSecret && res.status < 300) seen.handing.push(text)
     else seen.other.push(text)
-    let json: any = null
-    try {
-      json = JSON.parse(text)
-    } catch {
-      json = null
-    }
+    const json = parseJsonOr(text, () => null)
     return { status: res.status, json }
   }
 
