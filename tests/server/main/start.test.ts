@@ -1,7 +1,7 @@
 // The first-run experience, as a new user meets it: the built server started with no .env.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { freePort } from '../../helpers/server-process.js'
@@ -80,6 +80,29 @@ describe('first start of the built server', () => {
     expect(limit).toBe('50')
     expect(output).toContain(`--max-time ${limit} `)
     expect(output).toContain('npx qsm-webhooks cron-line')
+  })
+
+  it('starts when installed under a folder whose name contains "cli" (/home/clive/…)', async () => {
+    const app = join(dir, 'home/clive/qsm-webhooks')
+    mkdirSync(app, { recursive: true })
+    cpSync(join(ROOT, 'dist'), join(app, 'dist'), { recursive: true })
+    symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'))
+    const port = await freePort()
+    const run = spawn(process.execPath, [join(app, 'dist/server/main.mjs')], { cwd: app, env: cleanEnv({ PORT: String(port) }) })
+    let out = ''
+    run.stdout!.on('data', (d) => (out += d))
+    run.stderr!.on('data', (d) => (out += d))
+    try {
+      let status = 0
+      for (const started = Date.now(); Date.now() - started < 10_000 && status !== 200 && run.exitCode === null;) {
+        status = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0)
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(status, out).toBe(200)
+      expect(out).toContain(`http://localhost:${port}/v1`)
+    } finally {
+      run.kill('SIGTERM')
+    }
   })
 
   it('refuses to start with a bad setting and names it', () => {
