@@ -22,6 +22,10 @@ export async function main(): Promise<void> {
       process.stderr.write(`${err.message}\nFix the values above in .env (see .env.example) and start again.\n`)
       process.exit(1)
     }
+    if (err instanceof Error && err.name === 'WriteAccessError') {
+      process.stderr.write(`Cannot start: ${err.message}\n`)
+      process.exit(1)
+    }
     throw err
   }
   const { config, wroteEnv } = boot
