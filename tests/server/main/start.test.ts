@@ -54,6 +54,10 @@ describe('first start of the built server', () => {
     expect(env).toMatch(/^QSM_APP_KEY=base64:[A-Za-z0-9+/=]{44}$/m)
     expect(env).toMatch(/^QSM_CRON_TOKEN=\S{24,}$/m)
     expect(existsSync(join(dir, 'data/qsm-webhooks.db'))).toBe(true)
+    // Other accounts on a shared host must not read the database, its WAL or the folder.
+    expect(statSync(join(dir, 'data')).mode & 0o777).toBe(0o700)
+    for (const file of ['qsm-webhooks.db', 'qsm-webhooks.db-wal']) expect(statSync(join(dir, 'data', file)).mode & 0o777, file).toBe(0o600)
+    expect(statSync(join(dir, '.env')).mode & 0o777).toBe(0o600)
     expect(output).toContain('QSM Webhooks is running')
     expect(output).toContain(`http://localhost:${port}/dashboard/`)
     expect(output).toContain('First start: wrote .env')
