@@ -1,8 +1,8 @@
 <?php
 /**
  * QSM Webhooks bridge: emits events from the QSM mail app to the QSM Webhooks server, and mints
- * dashboard sign-in links. One file, PHP 7.4+, no Composer. Copy it next to the mail app and
- * require it; see bridge/README.md.
+ * dashboard sign-in links. One file, no Composer; tested on PHP 8.2 and free of calls deprecated up
+ * to PHP 8.5. Copy it next to the mail app and require it; see bridge/README.md.
  *
  *   qsm_emit($userId, 'email.failed', $data)   -> true when the server took it (2xx)
  *   qsm_dashboard_url($userId)                 -> dashboard link carrying a 1-hour token
@@ -219,7 +219,8 @@ function qsm__http_post($url, array $headers, $body)
         $response = curl_exec($ch);
         $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
         $error = $response === false ? 'network error: ' . curl_error($ch) : null;
-        curl_close($ch);
+        // No curl_close(): a no-op since PHP 8.0 and deprecated in 8.5; the handle goes with $ch.
+        unset($ch);
         return [$response === false ? 0 : $status, $response === false ? '' : $response, $error];
     }
     $context = stream_context_create(['http' => [
@@ -230,11 +231,20 @@ function qsm__http_post($url, array $headers, $body)
         'ignore_errors' => true,
         'follow_location' => 0,
     ]]);
-    $response = @file_get_contents($url, false, $context);
+    // fopen + wrapper_data rather than $http_response_header, which PHP 8.5 deprecates.
+    $stream = @fopen($url, 'r', false, $context);
     $status = 0;
-    // $http_response_header is set by file_get_contents in this scope.
-    if (isset($http_response_header[0]) && preg_match('#^HTTP/\S+\s+(\d{3})#', $http_response_header[0], $m)) {
-        $status = (int) $m[1];
+    $response = '';
+    if ($stream !== false) {
+        $meta = stream_get_meta_data($stream);
+        $response = (string) stream_get_contents($stream);
+        fclose($stream);
+        foreach (isset($meta['wrapper_data']) && is_array($meta['wrapper_data']) ? $meta['wrapper_data'] : [] as $header) {
+            // The last status line wins (there is only one: redirects are not followed).
+            if (preg_match('#^HTTP/\S+\s+(\d{3})#', (string) $header, $m)) {
+                $status = (int) $m[1];
+            }
+        }
     }
     if ($status === 0) {
         $last = error_get_last();
