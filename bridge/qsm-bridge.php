@@ -53,7 +53,11 @@ function qsm_emit($userId, $type, $data, $actor = null)
             return true;
         }
         if ($result['retry']) {
-            qsm__spool_append([$line]);
+            try {
+                qsm__spool_append([$line]);
+            } catch (\Throwable $e) {
+                error_log('qsm-bridge: event ' . $event['id'] . ' (' . $type . ') could not be sent (' . $result['error'] . ') and was not spooled: ' . $e->getMessage());
+            }
         } else {
             qsm__reject([$line], $result['error']);
         }
@@ -257,25 +261,121 @@ function qsm__http_post($url, array $headers, $body)
 // The spool: spool.jsonl, one event per line, guarded by an flock on spool.lock. A flush renames
 // the file aside under the lock (so appends never wait on the network), sends it, and appends
 // back whatever did not go. Events keep their ids, so a resend can never duplicate.
+//
+// The spool is trusted input: whatever is in it is signed and sent as this account's events. So
+// the folder must belong to the user PHP runs as and be writable by nobody else, and no file in it
+// may be a symlink. Otherwise another account on the host could plant events for any user, or
+// point spool.jsonl at a file it cannot read and have it copied. Files are created 0600.
 
+/** The checked spool folder. Throws a RuntimeException that says why when it is not safe. */
 function qsm__spool_dir()
 {
-    $dir = rtrim((string) qsm__setting('QSM_SPOOL_DIR', sys_get_temp_dir() . '/qsm-webhooks-spool'), '/');
-    if (!is_dir($dir)) {
-        @mkdir($dir, 0700, true);
-        // In case the folder was put inside a web root anyway.
-        @file_put_contents($dir . '/.htaccess', "Require all denied\nDeny from all\n");
+    static $checked = [];
+    $dir = rtrim((string) qsm__setting('QSM_SPOOL_DIR', __DIR__ . '/qsm-webhooks-spool'), '/');
+    if (isset($checked[$dir])) {
+        return $dir;
     }
+    if (!file_exists($dir) && !is_link($dir)) {
+        $old = umask(0077);
+        $made = @mkdir($dir, 0700, true);
+        umask($old);
+        if ($made) {
+            // Should the folder sit inside a web root after all, Apache refuses to serve it.
+            qsm__write_new($dir . '/.htaccess', "Require all denied\n");
+        }
+    }
+    clearstatcache();
+    $stat = @lstat($dir);
+    $problem = null;
+    if ($stat === false) {
+        $message = "the spool folder $dir (QSM_SPOOL_DIR) does not exist and " . qsm__user_name(qsm__euid()) . ' could not create it';
+        error_log('qsm-bridge: ' . $message);
+        throw new \RuntimeException($message);
+    } elseif (is_link($dir)) {
+        $problem = 'it is a symlink';
+    } elseif (!is_dir($dir)) {
+        $problem = 'it is not a folder';
+    } elseif ($stat['uid'] !== qsm__euid()) {
+        $problem = 'it belongs to ' . qsm__user_name($stat['uid']) . ', not to ' . qsm__user_name(qsm__euid()) . ', the user PHP runs as';
+    } elseif (($stat['mode'] & 0022) !== 0) {
+        $problem = sprintf('group or other users can write it (mode %04o)', $stat['mode'] & 07777);
+    }
+    if ($problem !== null) {
+        $message = "the spool folder $dir (QSM_SPOOL_DIR) is refused: $problem. Another account could plant events"
+            . ' or swap files there. Use a folder that only ' . qsm__user_name(qsm__euid()) . ' can write, e.g. mkdir -m 700';
+        error_log('qsm-bridge: ' . $message);
+        throw new \RuntimeException($message);
+    }
+    $checked[$dir] = true;
     return $dir;
+}
+
+/** The effective user id, without the posix extension when it is missing. */
+function qsm__euid()
+{
+    static $euid = null;
+    if ($euid === null) {
+        if (function_exists('posix_geteuid')) {
+            $euid = posix_geteuid();
+        } else {
+            $probe = tempnam(sys_get_temp_dir(), 'qsm');
+            $euid = (int) fileowner($probe);
+            unlink($probe);
+        }
+    }
+    return $euid;
+}
+
+function qsm__user_name($uid)
+{
+    $info = function_exists('posix_getpwuid') ? @posix_getpwuid($uid) : false;
+    return is_array($info) ? "user {$info['name']} (uid $uid)" : "uid $uid";
+}
+
+/** A path in the spool folder; refuses a symlink or a file of another user (O_NOFOLLOW's job). */
+function qsm__spool_path($name)
+{
+    $path = qsm__spool_dir() . '/' . $name;
+    clearstatcache(true, $path);
+    if (is_link($path)) {
+        throw new \RuntimeException("refusing $path: it is a symlink, and the spool never follows one");
+    }
+    $stat = @lstat($path);
+    if ($stat !== false && $stat['uid'] !== qsm__euid()) {
+        throw new \RuntimeException("refusing $path: it belongs to " . qsm__user_name($stat['uid']));
+    }
+    return $path;
+}
+
+/** fopen on a checked spool path; a file it creates is 0600. */
+function qsm__open($name, $mode)
+{
+    $path = qsm__spool_path($name);
+    $old = umask(0077);
+    $handle = @fopen($path, $mode);
+    umask($old);
+    if ($handle === false) {
+        throw new \RuntimeException("cannot open $path");
+    }
+    return $handle;
+}
+
+/** Creates $path with $content, 0600, only when nothing (not even a symlink) is there. */
+function qsm__write_new($path, $content)
+{
+    $old = umask(0077);
+    $handle = @fopen($path, 'x');
+    umask($old);
+    if ($handle !== false) {
+        fwrite($handle, $content);
+        fclose($handle);
+    }
 }
 
 /** Runs $fn while holding the spool lock; the lock is released even when $fn throws. */
 function qsm__with_lock(callable $fn)
 {
-    $handle = fopen(qsm__spool_dir() . '/spool.lock', 'c');
-    if ($handle === false) {
-        throw new \RuntimeException('cannot open the spool lock in QSM_SPOOL_DIR');
-    }
+    $handle = qsm__open('spool.lock', 'c');
     try {
         flock($handle, LOCK_EX);
         return $fn();
