@@ -15,7 +15,8 @@
  * Settings: constants, else environment variables of the same name.
  *   QSM_WEBHOOKS_URL   server base URL, e.g. https://hooks.example.com
  *   QSM_BRIDGE_SECRET  the server's QSM_BRIDGE_SECRET, exactly as written in its .env
- *   QSM_SPOOL_DIR      writable folder outside the web root (default: system temp dir)
+ *   QSM_SPOOL_DIR      a folder only this account can write, outside the web root
+ *                      (default: qsm-webhooks-spool beside this file; never a shared temp dir)
  *   QSM_DASHBOARD_URL  dashboard address (default: {QSM_WEBHOOKS_URL}/dashboard/)
  */
 
@@ -39,7 +40,10 @@ function qsm_emit($userId, $type, $data, $actor = null)
 {
     try {
         $event = qsm__envelope((string) $userId, (string) $type, $data, $actor);
-        $line = qsm__json($event);
+        $line = qsm__event_line($event);
+        if ($line === null) {
+            return false; // kept in rejected.jsonl by qsm__event_line
+        }
         if (qsm__spool_due()) {
             $flushed = qsm__flush(QSM_BRIDGE_INLINE_FLUSH_MAX);
             if ($flushed['down']) {
@@ -157,6 +161,29 @@ function qsm__json($value)
         throw new \RuntimeException('could not encode JSON: ' . json_last_error_msg());
     }
     return $json;
+}
+
+/**
+ * One event as a JSON line. Bytes that are not UTF-8 (remote mail servers' reply text often has
+ * them) are replaced with U+FFFD and the event is flagged invalid_utf8_replaced, never dropped.
+ * Anything else json_encode cannot write (INF, NAN, recursion) goes to rejected.jsonl; null then.
+ */
+function qsm__event_line(array $event)
+{
+    $flags = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION;
+    $line = json_encode($event, $flags);
+    if ($line === false && json_last_error() === JSON_ERROR_UTF8) {
+        $event['invalid_utf8_replaced'] = true;
+        $line = json_encode($event, $flags | JSON_INVALID_UTF8_SUBSTITUTE);
+        error_log('qsm-bridge: event ' . $event['id'] . ' (' . $event['type'] . ') had data that is not UTF-8; the bytes were replaced with U+FFFD and the event is flagged invalid_utf8_replaced');
+    }
+    if ($line !== false) {
+        return $line;
+    }
+    $error = 'could not encode JSON: ' . json_last_error_msg();
+    $partial = json_encode($event, $flags | JSON_INVALID_UTF8_SUBSTITUTE | JSON_PARTIAL_OUTPUT_ON_ERROR);
+    qsm__reject([$partial === false ? json_encode(['id' => $event['id'], 'type' => $event['type']]) : $partial], $error);
+    return null;
 }
 
 function qsm__b64url($bytes)
@@ -391,9 +418,11 @@ function qsm__spool_append(array $lines)
         return;
     }
     qsm__with_lock(function () use ($lines) {
-        $ok = file_put_contents(qsm__spool_dir() . '/spool.jsonl', implode("\n", $lines) . "\n", FILE_APPEND);
+        $out = qsm__open('spool.jsonl', 'a');
+        $ok = fwrite($out, implode("\n", $lines) . "\n");
+        fclose($out);
         if ($ok === false) {
-            error_log('qsm-bridge: could not write the spool in QSM_SPOOL_DIR; ' . count($lines) . ' event(s) lost');
+            throw new \RuntimeException('could not write the spool in QSM_SPOOL_DIR; ' . count($lines) . ' event(s) lost');
         }
     });
 }
@@ -402,42 +431,54 @@ function qsm__spool_append(array $lines)
 function qsm__reject(array $lines, $error)
 {
     error_log('qsm-bridge: the server refused ' . count($lines) . ' event(s): ' . $error);
-    @file_put_contents(qsm__spool_dir() . '/rejected.jsonl', implode("\n", $lines) . "\n", FILE_APPEND | LOCK_EX);
+    try {
+        $out = qsm__open('rejected.jsonl', 'a');
+        flock($out, LOCK_EX);
+        fwrite($out, implode("\n", $lines) . "\n");
+        flock($out, LOCK_UN);
+        fclose($out);
+    } catch (\Throwable $e) {
+        error_log('qsm-bridge: could not keep the refused event(s) in rejected.jsonl: ' . $e->getMessage());
+    }
 }
 
 /** True when there is a spool and the last inline flush attempt is older than the interval. */
 function qsm__spool_due()
 {
-    $dir = qsm__spool_dir();
-    clearstatcache();
-    if (!is_file($dir . '/spool.jsonl') || filesize($dir . '/spool.jsonl') === 0) {
+    try {
+        $spool = qsm__spool_path('spool.jsonl');
+        $marker = qsm__spool_path('last-flush');
+    } catch (\Throwable $e) {
+        return false; // already logged; the event is sent directly
+    }
+    if (!is_file($spool) || filesize($spool) === 0) {
         return false;
     }
-    $marker = $dir . '/last-flush';
     if (is_file($marker) && time() - filemtime($marker) < QSM_BRIDGE_FLUSH_INTERVAL) {
         return false;
     }
-    @touch($marker);
+    fclose(qsm__open('last-flush', 'c'));
+    touch($marker);
     return true;
 }
 
-/** Moves the spool (and claims abandoned by dead flushes) aside; returns the claimed paths. */
+/** Moves the spool (and claims abandoned by dead flushes) aside; returns the claimed names. */
 function qsm__claim()
 {
     return qsm__with_lock(function () {
         $dir = qsm__spool_dir();
         $claims = [];
         foreach (glob($dir . '/claimed-*.jsonl') ?: [] as $old) {
-            if (@filemtime($old) < time() - QSM_BRIDGE_STALE_CLAIM) {
-                $mine = $dir . '/claimed-' . bin2hex(random_bytes(8)) . '.jsonl';
-                if (@rename($old, $mine)) {
+            if (!is_link($old) && @filemtime($old) < time() - QSM_BRIDGE_STALE_CLAIM) {
+                $mine = 'claimed-' . bin2hex(random_bytes(8)) . '.jsonl';
+                if (@rename($old, $dir . '/' . $mine)) {
                     $claims[] = $mine;
                 }
             }
         }
-        if (is_file($dir . '/spool.jsonl')) {
-            $mine = $dir . '/claimed-' . bin2hex(random_bytes(8)) . '.jsonl';
-            if (@rename($dir . '/spool.jsonl', $mine)) {
+        if (is_file(qsm__spool_path('spool.jsonl'))) {
+            $mine = 'claimed-' . bin2hex(random_bytes(8)) . '.jsonl';
+            if (@rename($dir . '/spool.jsonl', $dir . '/' . $mine)) {
                 $claims[] = $mine;
             }
         }
@@ -449,8 +490,9 @@ function qsm__flush($limit)
 {
     $counts = ['sent' => 0, 'duplicates' => 0, 'rejected' => 0, 'remaining' => 0, 'down' => false];
     $budget = $limit === null ? PHP_INT_MAX : (int) $limit;
-    foreach (qsm__claim() as $path) {
-        $in = fopen($path, 'r');
+    foreach (qsm__claim() as $name) {
+        $path = qsm__spool_path($name);
+        $in = qsm__open($name, 'r');
         $keep = [];
         $batch = [];
         $batchBytes = 0;
@@ -486,7 +528,7 @@ function qsm__flush($limit)
         $send();
         // Not sent (server down, or over the limit): back into the spool, lines not yet read included.
         qsm__with_lock(function () use ($in, $keep, &$counts) {
-            $out = fopen(qsm__spool_dir() . '/spool.jsonl', 'a');
+            $out = qsm__open('spool.jsonl', 'a');
             foreach ($keep as $line) {
                 fwrite($out, $line . "\n");
                 $counts['remaining']++;
