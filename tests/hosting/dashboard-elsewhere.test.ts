@@ -46,7 +46,8 @@ async function openPage(): Promise<Page> {
   return page
 }
 
-describe.skipIf(unavailable)('the dashboard uploaded to another site, calling the API across origins', () => {
+// Apache, Passenger and a cold app are slow on a busy two-core machine; each step gets a minute.
+describe.skipIf(unavailable)('the dashboard uploaded to another site, calling the API across origins', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'qsm-dash-elsewhere-'))
     apiPort = await freePort()

@@ -44,7 +44,8 @@ const env = () => parseDotEnv(readFileSync(join(appRoot, '.env'), 'utf8'))
 const delivery = () => db.db.selectFrom('deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirstOrThrow()
 const processUser = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
 
-describe.skipIf(unavailable)('under Apache and Passenger, as cPanel runs it', () => {
+// Apache, Passenger and a cold app are slow on a busy two-core machine; each step gets a minute.
+describe.skipIf(unavailable)('under Apache and Passenger, as cPanel runs it', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'qsm-hosting-'))
     port = await freePort()

@@ -53,7 +53,8 @@ header('Content-Type: application/json');
 echo json_encode(['ok' => $ok, 'ms' => (microtime(true) - $start) * 1000]);
 `
 
-describe.skipIf(unavailable)('the bridge inside a PHP web request (Apache + mod_php)', () => {
+// Apache, Passenger and a cold app are slow on a busy two-core machine; each step gets a minute.
+describe.skipIf(unavailable)('the bridge inside a PHP web request (Apache + mod_php)', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'qsm-php-request-'))
     upPort = await freePort()
