@@ -45,10 +45,16 @@ function qsm_emit($userId, $type, $data, $actor = null)
             return false; // kept in rejected.jsonl by qsm__event_line
         }
         if (qsm__spool_due()) {
-            $flushed = qsm__flush(QSM_BRIDGE_INLINE_FLUSH_MAX);
+            try {
+                $flushed = qsm__flush(QSM_BRIDGE_INLINE_FLUSH_MAX);
+            } catch (\Throwable $e) {
+                // A spool that cannot be read now must not stop this event from being sent.
+                error_log('qsm-bridge: could not resend the spool: ' . $e->getMessage());
+                $flushed = ['down' => false];
+            }
             if ($flushed['down']) {
                 // The server just failed us; do not spend a second timeout on this event.
-                qsm__spool_append([$line]);
+                qsm__spool_or_log($event, $line, 'the server is down');
                 return false;
             }
         }
@@ -57,11 +63,7 @@ function qsm_emit($userId, $type, $data, $actor = null)
             return true;
         }
         if ($result['retry']) {
-            try {
-                qsm__spool_append([$line]);
-            } catch (\Throwable $e) {
-                error_log('qsm-bridge: event ' . $event['id'] . ' (' . $type . ') could not be sent (' . $result['error'] . ') and was not spooled: ' . $e->getMessage());
-            }
+            qsm__spool_or_log($event, $line, (string) $result['error']);
         } else {
             qsm__reject([$line], $result['error']);
         }
@@ -425,6 +427,16 @@ function qsm__spool_append(array $lines)
             throw new \RuntimeException('could not write the spool in QSM_SPOOL_DIR; ' . count($lines) . ' event(s) lost');
         }
     });
+}
+
+/** Spools an event that could not be sent; when the spool is refused, error_log names the event. */
+function qsm__spool_or_log(array $event, $line, $why)
+{
+    try {
+        qsm__spool_append([$line]);
+    } catch (\Throwable $e) {
+        error_log('qsm-bridge: event ' . $event['id'] . ' (' . $event['type'] . ') could not be sent (' . $why . ') and was not spooled: ' . $e->getMessage());
+    }
 }
 
 /** Events the server refused as invalid: kept for a person to read, never resent. */
