@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BRIDGE, CLI, startBridgeStack, unixUser, type BridgeStack, type UnixUser } from './support.js'
+import { BRIDGE, startBridgeStack, unixUser, type BridgeStack, type UnixUser } from './support.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 import { seedEndpoint } from '../helpers/seed.js'
 import { EXAMPLES } from '../../server/events/examples.js'
@@ -53,7 +53,7 @@ describe('the bridge spool on a host shared with other accounts', () => {
     const shared = folder(mallory, 0o777)
     writeFileSync(join(shared, 'spool.jsonl'), forgedLine() + '\n')
     chownSync(join(shared, 'spool.jsonl'), mallory.uid, mallory.gid)
-    const flush = stack.php([BRIDGE, 'flush'], { as: victim, env: { QSM_SPOOL_DIR: shared } })
+    const flush = stack.php([stack.bridge, 'flush'], { as: victim, env: { QSM_SPOOL_DIR: shared } })
     expect(flush.status).toBe(1)
     expect(flush.stderr).toContain(`is refused: it belongs to user ${mallory.name}`)
     expect(flush.stderr).toContain(`not to user ${victim.name}`)
@@ -66,7 +66,7 @@ describe('the bridge spool on a host shared with other accounts', () => {
   it('refuses a spool folder of its own that group or others can write', () => {
     const careless = folder(victim, 0o777)
     writeFileSync(join(careless, 'spool.jsonl'), forgedLine() + '\n')
-    const flush = stack.php([BRIDGE, 'flush'], { as: victim, env: { QSM_SPOOL_DIR: careless } })
+    const flush = stack.php([stack.bridge, 'flush'], { as: victim, env: { QSM_SPOOL_DIR: careless } })
     expect(flush.status).toBe(1)
     expect(flush.stderr).toContain('group or other users can write it (mode 0777)')
   })
@@ -90,7 +90,7 @@ describe('the bridge spool on a host shared with other accounts', () => {
     const emit = stack.emit('usr_victim', 'email.failed', { as: victim, env: { QSM_SPOOL_DIR: own, ...closedPort } })
     expect(emit.ok).toEqual([false])
     expect(emit.stderr).toContain('it is a symlink, and the spool never follows one')
-    const flush = stack.php([BRIDGE, 'flush'], { as: victim, env: { QSM_SPOOL_DIR: own } })
+    const flush = stack.php([stack.bridge, 'flush'], { as: victim, env: { QSM_SPOOL_DIR: own } })
     expect(flush.status).toBe(1)
     expect(flush.stderr).toContain('symlink')
     // The link is still a link to the untouched file, and no real file in the folder holds its content.
@@ -107,7 +107,7 @@ describe('the bridge spool on a host shared with other accounts', () => {
     const copy = join(app, 'qsm-bridge.php')
     cpSync(BRIDGE, copy)
     chownSync(copy, victim.uid, victim.gid)
-    const emit = stack.php([CLI, 'emit', 'usr_victim', 'email.failed', JSON.stringify(EXAMPLES['email.failed'].data)], { as: victim, env: { QSM_TEST_BRIDGE: copy, ...closedPort } })
+    const emit = stack.php([stack.cli, 'emit', 'usr_victim', 'email.failed', JSON.stringify(EXAMPLES['email.failed'].data)], { as: victim, env: { QSM_TEST_BRIDGE: copy, ...closedPort } })
     expect(emit.status, emit.stderr).toBe(0)
     const spool = join(app, 'qsm-webhooks-spool')
     expect(statSync(spool).mode & 0o777).toBe(0o700)

@@ -2,7 +2,7 @@
 // test also reads, php runs of the bridge (optionally as another Unix user), and two throwaway
 // Unix accounts for the shared-host attacks (created once; CI runs as root).
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,6 +32,12 @@ export interface PhpRun { status: number | null; stdout: string; stderr: string;
 
 export interface BridgeStack {
   work: string
+  /**
+   * Copies of the bridge and the fixture inside `work`, for runs as another Unix user: the
+   * checkout may sit where other users cannot reach (/root/...), the temp folder never does.
+   */
+  bridge: string
+  cli: string
   port: number
   db: Db
   url(): string
@@ -48,6 +54,11 @@ export async function startBridgeStack(): Promise<BridgeStack> {
   const work = mkdtempSync(join(tmpdir(), 'qsm-bridge-safety-'))
   // Other Unix users must reach their folders inside it; nothing secret sits at this level.
   chmodSync(work, 0o755)
+  mkdirSync(join(work, 'bridge-copy'))
+  const bridge = join(work, 'bridge-copy', 'qsm-bridge.php')
+  const cli = join(work, 'bridge-copy', 'bridge-cli.php')
+  copyFileSync(BRIDGE, bridge)
+  copyFileSync(CLI, cli)
   const port = await freePort()
   const dbUrl = `sqlite:${join(work, 'db', 'qsm.db')}`
   const serverEnv = { ...process.env, ...TEST_SECRETS, PORT: String(port), HOST: '127.0.0.1', QSM_DATABASE_URL: dbUrl, QSM_LOG_LEVEL: 'warn', QSM_ALLOW_PRIVATE_TARGETS: 'true' }
@@ -55,6 +66,8 @@ export async function startBridgeStack(): Promise<BridgeStack> {
   const db = await connect(dbUrl)
   const stack: BridgeStack = {
     work,
+    bridge,
+    cli,
     port,
     db,
     url: () => `http://127.0.0.1:${port}`,
@@ -67,7 +80,8 @@ export async function startBridgeStack(): Promise<BridgeStack> {
       return { status: res.status, stdout: res.stdout, stderr: res.stderr, ms: Date.now() - started }
     },
     emit(userId, type, o = {}) {
-      const run = stack.php([CLI, 'emit', userId, type, JSON.stringify(o.data ?? EXAMPLES[type].data)], o)
+      const env = o.as ? { QSM_TEST_BRIDGE: bridge, ...o.env } : o.env
+      const run = stack.php([o.as ? cli : CLI, 'emit', userId, type, JSON.stringify(o.data ?? EXAMPLES[type].data)], { ...o, env })
       if (run.status !== 0) throw new Error(`php failed (${run.status}): ${run.stderr}`)
       return { ...run, ok: (JSON.parse(run.stdout) as { ok: boolean }[]).map((r) => r.ok) }
     },

@@ -3,9 +3,9 @@
 // CloudLinux's "Run NPM Install" does into its nodevenv), then, as that user, `npx qsm-webhooks
 // cron-line` (writes .env), the settings added to .env, `npm run build` and `npm run migrate`.
 import { spawn, spawnSync } from 'node:child_process'
-import { appendFileSync, chmodSync, chownSync, cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, chownSync, cpSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { freshSecrets } from '../../server/config/first-run.js'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createConnection } from 'mysql2/promise'
 import { randomBytes } from 'node:crypto'
@@ -89,7 +89,7 @@ export function installApp(dir: string, settings: Record<string, string>, o: { f
   for (const item of UPLOAD) {
     cpSync(join(ROOT, item), join(appRoot, item), { recursive: true, filter: (src) => !src.startsWith(join(ROOT, 'dashboard/dist')) })
   }
-  symlinkSync(join(ROOT, 'node_modules'), join(appRoot, 'node_modules'))
+  linkNodeModules(join(appRoot, 'node_modules'))
   expectOk('chown', { ...spawnSync('chown', ['-R', '-h', `${user.uid}:${user.gid}`, home], { encoding: 'utf8' }) })
   chmodSync(home, 0o711)
   // Step 4: the first cron-line writes .env with fresh secrets; then the settings are added.
@@ -106,4 +106,22 @@ export function installApp(dir: string, settings: Record<string, string>, o: { f
 function writeEnv(path: string, text: string, user: AppUser): void {
   writeFileSync(path, text, { mode: 0o600 })
   chownSync(path, user.uid, user.gid)
+}
+
+/** True when every folder above `path` lets other users through (the app user must reach it). */
+function othersCanReach(path: string): boolean {
+  for (let p = path; p !== dirname(p); p = dirname(p)) if ((statSync(p).mode & 0o001) === 0) return false
+  return true
+}
+
+/**
+ * Gives an app root this checkout's node_modules: a symlink when the app user can reach it, else
+ * (a checkout under /root, say) a hard-linked copy, or a plain copy across file systems.
+ */
+export function linkNodeModules(target: string): void {
+  const source = join(ROOT, 'node_modules')
+  if (othersCanReach(source)) return symlinkSync(source, target)
+  if (spawnSync('cp', ['-al', source, target]).status === 0) return
+  rmSync(target, { recursive: true, force: true })
+  if (spawnSync('cp', ['-a', source, target]).status !== 0) throw new Error(`could not copy ${source} to ${target}`)
 }

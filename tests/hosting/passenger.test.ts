@@ -3,11 +3,11 @@
 // through SetEnv, a short PassengerPoolIdleTime so the app idles out, and host cron (curl) waking
 // it. Loopback only; MariaDB for the database, as on a host.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { appProcesses, hostingUnavailable, startApache, type Apache } from './apache.js'
-import { hostingDatabase, installApp, ROOT, runAs, runAsAsync, type AppUser } from './app-install.js'
+import { hostingDatabase, installApp, linkNodeModules, runAs, runAsAsync, type AppUser } from './app-install.js'
 import { freePort } from '../helpers/server-process.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 import { parseDotEnv } from '../../server/config/load.js'
@@ -60,7 +60,7 @@ describe.skipIf(unavailable)('under Apache and Passenger, as cPanel runs it', { 
     brokenRoot = join(dir, 'readonly-app')
     mkdirSync(brokenRoot)
     for (const item of ['app.cjs', 'package.json', 'dist']) cpSync(join(appRoot, item), join(brokenRoot, item), { recursive: true })
-    symlinkSync(join(ROOT, 'node_modules'), join(brokenRoot, 'node_modules'))
+    linkNodeModules(join(brokenRoot, 'node_modules'))
     chownSync(join(brokenRoot, 'app.cjs'), user.uid, user.gid)
 
     const docroot = join(dir, 'public_html')
