@@ -1,5 +1,6 @@
 // The process entry: config → database → HTTP server (+ delivery loop). The only file that opens
-// sockets. Under cPanel/Passenger, app.cjs loads this and Passenger supplies PORT.
+// sockets. Under cPanel/Passenger, app.cjs loads this and Passenger takes over listen(): the app
+// gets Passenger's socket, not PORT (so the banner needs QSM_PUBLIC_URL).
 import { realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
