@@ -5,10 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { appProcesses, hostingUnavailable, startApache, type Apache } from './apache.js'
 import { hostingDatabase, installApp, linkNodeModules, runAs, runAsAsync, type AppUser } from './app-install.js'
 import { freePort } from '../helpers/server-process.js'
+import { TEST_SECRETS } from '../helpers/config.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 import { parseDotEnv } from '../../server/config/load.js'
 import { connect, type Db } from '../../server/db/connect.js'
@@ -28,6 +30,7 @@ const RETRY_AFTER = '8s'
 let dir: string
 let port: number
 let brokenPort: number
+let socketPort: number
 let apache: Apache
 let receiver: Receiver
 let database: { url: string; drop(): Promise<void> }
@@ -35,6 +38,7 @@ let db: Db
 let user: AppUser
 let appRoot: string
 let brokenRoot: string
+let socketRoot: string
 let cronLineBefore: { stdout: string; stderr: string }
 let deliveryId = ''
 let cronLine = ''
@@ -50,6 +54,7 @@ describe.skipIf(unavailable)('under Apache and Passenger, as cPanel runs it', { 
     dir = mkdtempSync(join(tmpdir(), 'qsm-hosting-'))
     port = await freePort()
     brokenPort = await freePort()
+    socketPort = await freePort()
     database = await hostingDatabase()
     receiver = await startReceiver()
     receiver.queue({ status: 500, body: 'busy' })
@@ -62,6 +67,12 @@ describe.skipIf(unavailable)('under Apache and Passenger, as cPanel runs it', { 
     for (const item of ['app.cjs', 'package.json', 'dist']) cpSync(join(appRoot, item), join(brokenRoot, item), { recursive: true })
     linkNodeModules(join(brokenRoot, 'node_modules'))
     chownSync(join(brokenRoot, 'app.cjs'), user.uid, user.gid)
+    // A third, with its secrets in SetEnv and no QSM_PUBLIC_URL anywhere: the banner must say so.
+    socketRoot = join(dir, 'socket-app')
+    mkdirSync(socketRoot)
+    for (const item of ['app.cjs', 'package.json', 'dist']) cpSync(join(appRoot, item), join(socketRoot, item), { recursive: true })
+    linkNodeModules(join(socketRoot, 'node_modules'))
+    spawnSync('chown', ['-R', '-h', `${user.uid}:${user.gid}`, socketRoot])
 
     const docroot = join(dir, 'public_html')
     mkdirSync(docroot)
@@ -82,11 +93,12 @@ ${Object.entries(settings).map(([k, v]) => `  SetEnv ${k} ${v}`).join('\n')}
 `
     apache = await startApache({
       dir: join(dir, 'apache'),
-      ports: [port, brokenPort],
+      ports: [port, brokenPort, socketPort],
       modules: ['env', 'passenger'],
       sites: `PassengerPoolIdleTime ${IDLE_SECONDS}\n` +
         vhost(port, appRoot, { QSM_DATABASE_URL: database.url, QSM_PUBLIC_URL: api(), QSM_ALLOW_PRIVATE_TARGETS: 'true', QSM_RETRY_SCHEDULE: RETRY_AFTER }) +
-        vhost(brokenPort, brokenRoot, { QSM_DATABASE_URL: database.url }),
+        vhost(brokenPort, brokenRoot, { QSM_DATABASE_URL: database.url }) +
+        vhost(socketPort, socketRoot, { QSM_DATABASE_URL: database.url, ...TEST_SECRETS }),
     })
   }, 120_000)
 
@@ -130,6 +142,14 @@ ${Object.entries(settings).map(([k, v]) => `  SetEnv ${k} ${v}`).join('\n')}
     expect(line.stdout.trim()).toBe(`*/5 * * * * curl -fsS --max-time 50 "${api()}/tick?token=${env().QSM_CRON_TOKEN}" >/dev/null`)
     expect(line.stderr).not.toContain('QSM_PUBLIC_URL is not set')
     cronLine = line.stdout.trim()
+  })
+
+  it('says in the banner that Passenger owns the socket when QSM_PUBLIC_URL is not set, never localhost:undefined', async () => {
+    expect((await fetch(`http://127.0.0.1:${socketPort}/healthz`)).status).toBe(200)
+    const logs = apache.logs()
+    expect(logs).toContain('Passenger (or another front server) owns the socket')
+    expect(logs).toContain('curl -fsS --max-time 50 "https://YOUR_ADDRESS/tick?token=')
+    expect(logs).not.toContain('undefined')
   })
 
   it('takes an event through Apache; the failed first delivery is kept, due for retry', async () => {
@@ -196,5 +216,6 @@ ${Object.entries(settings).map(([k, v]) => `  SetEnv ${k} ${v}`).join('\n')}
     await apache.stop()
     expect(appProcesses(appRoot)).toEqual([])
     expect(appProcesses(brokenRoot)).toEqual([])
+    expect(appProcesses(socketRoot)).toEqual([])
   })
 })
