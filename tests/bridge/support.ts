@@ -1,6 +1,6 @@
 // Shared by the bridge's safety tests: the real server as a child process over a SQLite file the
-// test also reads, php runs of the bridge (optionally as another Unix user), and two throwaway
-// Unix accounts for the shared-host attacks (created once; CI runs as root).
+// test also reads, and php runs of the bridge (optionally as another Unix user, see
+// tests/helpers/unix-user.ts).
 import { spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,22 +11,13 @@ import { TEST_SECRETS } from '../helpers/config.js'
 import { freePort, startServerProcess } from '../helpers/server-process.js'
 import { connect, type Db } from '../../server/db/connect.js'
 import { EXAMPLES } from '../../server/events/examples.js'
+import type { UnixUser } from '../helpers/unix-user.js'
+
+export { unixUser, type UnixUser } from '../helpers/unix-user.js'
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 export const BRIDGE = join(ROOT, 'bridge/qsm-bridge.php')
 export const CLI = join(ROOT, 'tests/bridge/fixtures/bridge-cli.php')
-
-export interface UnixUser { name: string; uid: number; gid: number }
-
-/** A local account for the test (useradd when missing), like two cPanel accounts on one host. */
-export function unixUser(name: string): UnixUser {
-  if (spawnSync('id', ['-u', name]).status !== 0) {
-    const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { encoding: 'utf8' })
-    if (made.status !== 0 && spawnSync('id', ['-u', name]).status !== 0) throw new Error(`useradd ${name} failed (the test needs root): ${made.stderr}`)
-  }
-  const id = (flag: string) => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim())
-  return { name, uid: id('-u'), gid: id('-g') }
-}
 
 export interface PhpRun { status: number | null; stdout: string; stderr: string; ms: number }
 

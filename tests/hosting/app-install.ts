@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { appendFileSync, chmodSync, chownSync, cpSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { freshSecrets } from '../../server/config/first-run.js'
+import { unixUser } from '../helpers/unix-user.js'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createConnection } from 'mysql2/promise'
@@ -16,14 +17,9 @@ const UPLOAD = ['app.cjs', 'package.json', 'package-lock.json', 'bin', 'server',
 
 export interface AppUser { name: string; uid: number; gid: number; home: string }
 
-/** The hosting account (useradd once; CI runs as root). Its home is given per test through HOME. */
+/** The hosting account. Its home is given per test through HOME. */
 export function hostingUser(name = 'qsm-t-app'): Omit<AppUser, 'home'> {
-  if (spawnSync('id', ['-u', name]).status !== 0) {
-    const made = spawnSync('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/sh', name], { encoding: 'utf8' })
-    if (made.status !== 0 && spawnSync('id', ['-u', name]).status !== 0) throw new Error(`useradd ${name} failed: ${made.stderr}`)
-  }
-  const id = (flag: string) => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim())
-  return { name, uid: id('-u'), gid: id('-g') }
+  return unixUser(name)
 }
 
 export interface Run { status: number | null; stdout: string; stderr: string }
