@@ -1,15 +1,16 @@
 // The static dashboard uploaded to the mail app's own site, as getting-started.md step 8 says:
 // dashboard/dist copied to public_html/webhooks/ of a second origin served by Apache, config.js
 // pointing at the API (Apache + Passenger), QSM_DASHBOARD_ORIGIN and QSM_DASHBOARD_URL in .env,
-// and the CSP .htaccess from the guide. Chromium signs in through the CLI's link and adds an
+// and the CSP .htaccess from the guide. Chromium signs in through the bridge's link and adds an
 // endpoint across origins; the same files on a third origin are refused by CORS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { hostingUnavailable, startApache, type Apache } from './apache.js'
-import { hostingDatabase, installApp, runAs, type AppUser } from './app-install.js'
+import { hostingDatabase, installApp, ROOT } from './app-install.js'
 import { freePort } from '../helpers/server-process.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 import { parseDotEnv } from '../../server/config/load.js'
@@ -23,7 +24,6 @@ let apache: Apache
 let browser: Browser
 let receiver: Receiver
 let database: { url: string; drop(): Promise<void> }
-let user: AppUser
 let appRoot: string
 let apiPort: number
 let dashPort: number
@@ -31,6 +31,7 @@ let thirdPort: number
 const problems: string[] = []
 
 const origin = (port: number) => `http://127.0.0.1:${port}`
+const secret = () => parseDotEnv(readFileSync(join(appRoot, '.env'), 'utf8')).QSM_BRIDGE_SECRET!
 
 /** The .htaccess getting-started.md gives for the uploaded dashboard, with this test's API origin. */
 const htaccess = (api: string) => `Header always set Content-Security-Policy "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ${api}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"\n`
@@ -59,7 +60,7 @@ describe.skipIf(unavailable)('the dashboard uploaded to another site, calling th
       QSM_DATABASE_URL: database.url, QSM_PUBLIC_URL: origin(apiPort), QSM_DASHBOARD_ORIGIN: origin(dashPort),
       QSM_DASHBOARD_URL: `${origin(dashPort)}/webhooks/`, QSM_ALLOW_PRIVATE_TARGETS: 'true',
     }
-    ;({ user, appRoot } = installApp(dir, settings, { firstCronLine: false }))
+    appRoot = installApp(dir, settings, { firstCronLine: false }).appRoot
 
     // Step 8: upload dashboard/dist to the mail site's webhooks/ and set apiBase in config.js.
     for (const site of ['mailsite', 'othersite']) {
@@ -104,9 +105,13 @@ ${Object.entries(settings).map(([k, v]) => `  SetEnv ${k} ${v}`).join('\n')}
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  it('signs in through the link the CLI prints and adds an endpoint from the other origin, within its CSP', async () => {
-    const printed = runAs(user, appRoot, 'npx', ['qsm-webhooks', 'token', 'usr_dash'])
-    const link = /(http\S+#token=\S+)/.exec(printed.stdout)![1]!
+  it('signs in through the link the mail app makes and adds an endpoint from the other origin, within its CSP', async () => {
+    // The mail app's link: qsm_dashboard_url() of the bridge, with the bridge settings step 8 gives.
+    const minted = spawnSync('php', ['-r', "require getenv('BRIDGE'); echo qsm_dashboard_url('usr_dash');"], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', BRIDGE: join(ROOT, 'bridge/qsm-bridge.php'), QSM_BRIDGE_SECRET: secret(), QSM_DASHBOARD_URL: `${origin(dashPort)}/webhooks/` },
+    })
+    const link = minted.stdout.trim()
     expect(link.startsWith(`${origin(dashPort)}/webhooks/#token=`)).toBe(true)
     const page = await openPage()
     const response = await page.goto(link)
@@ -116,7 +121,7 @@ ${Object.entries(settings).map(([k, v]) => `  SetEnv ${k} ${v}`).join('\n')}
     await page.getByLabel('URL', { exact: true }).fill(`${receiver.url}/hooks/qsm`)
     await page.getByRole('button', { name: 'Add endpoint' }).click()
     await page.getByTestId('new-secret').waitFor()
-    const token = await mintToken(parseDotEnv(readFileSync(join(appRoot, '.env'), 'utf8')).QSM_BRIDGE_SECRET!, 'usr_dash', Date.now())
+    const token = await mintToken(secret(), 'usr_dash', Date.now())
     const list = await fetch(`${origin(apiPort)}/v1/webhooks`, { headers: { authorization: `Bearer ${token}` } })
     const body = (await list.json()) as { data: { url: string }[] }
     expect(body.data.map((e) => e.url)).toEqual([`${receiver.url}/hooks/qsm`])
@@ -129,7 +134,7 @@ ${Object.entries(settings).map(([k, v]) => `  SetEnv ${k} ${v}`).join('\n')}
       headers: { origin: origin(thirdPort), 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
     })
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull()
-    const token = await mintToken(parseDotEnv(readFileSync(join(appRoot, '.env'), 'utf8')).QSM_BRIDGE_SECRET!, 'usr_third', Date.now())
+    const token = await mintToken(secret(), 'usr_third', Date.now())
     const page = await openPage()
     await page.goto(`${origin(thirdPort)}/webhooks/#token=${token}`)
     await page.getByText('QSM Webhooks could not be reached').first().waitFor()
