@@ -145,6 +145,11 @@ export async function openPage(stack: Stack, viewport = DESKTOP): Promise<Page> 
   // Fail fast: a missing element is a finding, not something to wait 30 s for.
   page.setDefaultTimeout(5_000)
   page.on('pageerror', (err) => pageErrors.push(String(err)))
+  // A Content-Security-Policy refusal is only a console message; count it as an error too, so
+  // every browser test shows that the dashboard's own code passes its CSP.
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) pageErrors.push(msg.text())
+  })
   return page
 }
 
