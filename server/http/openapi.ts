@@ -33,3 +33,6 @@ export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
   r.registerComponent('securitySchemes', 'cronBearer', { type: 'http', scheme: 'bearer', description: 'QSM_CRON_TOKEN' })
   r.registerComponent('securitySchemes', 'cronTokenQuery', { type: 'apiKey', in: 'query', name: 'token', description: 'QSM_CRON_TOKEN' })
 }
+
+/** A JSON response (or body) entry for createRoute. */
+export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })

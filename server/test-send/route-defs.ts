@@ -1,9 +1,8 @@
 // OpenAPI definition of the test send (mounted at /v1/webhooks beside the endpoint routes).
 import { createRoute, z } from '@hono/zod-openapi'
-import { bearerSecurity, idempotencyHeader } from '../http/openapi.js'
+import { bearerSecurity, idempotencyHeader, jsonContent } from '../http/openapi.js'
 import { idempotent } from '../idempotency/middleware.js'
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 export const TestSendResultSchema = z
   .object({
@@ -26,5 +25,5 @@ export const testSendRoute = createRoute({
   summary: 'Send a webhook.test event now and report the outcome',
   description: 'Works on paused and disabled endpoints too, so a fix can be checked before turning the endpoint on. Not retried; does not count toward automatic disabling.',
   request: { params: z.object({ id: z.string().min(1).max(40).openapi({ param: { name: 'id', in: 'path' } }) }), headers: idempotencyHeader },
-  responses: { 200: json(TestSendResultSchema, 'The outcome of the test send (ok false when the endpoint failed)') },
+  responses: { 200: jsonContent(TestSendResultSchema, 'The outcome of the test send (ok false when the endpoint failed)') },
 })
