@@ -98,6 +98,25 @@ describe('debugging a delivery', () => {
     await page.context().close()
   })
 
+  it('adds an endpoint with a custom header, sends it with the test event, and refreshes the 24 h figures', async () => {
+    const page = await signedIn(DESKTOP, '#/endpoints/new')
+    await page.getByRole('heading', { name: 'Add endpoint' }).waitFor()
+    expect(await page.title()).toBe('Add endpoint · QSM Webhooks')
+    await page.getByLabel('URL', { exact: true }).fill(`${stack.receiver.url}/with-headers`)
+    await page.getByLabel('Custom headers (optional)').fill('X-Receiver-Token: tok-5521')
+    await page.getByRole('button', { name: 'Add endpoint' }).click()
+    await page.getByRole('button', { name: 'Send test event' }).waitFor()
+    stack.receiver.fallback = { status: 200, body: 'ok' }
+    const before = stack.receiver.received.length
+    await page.getByRole('button', { name: 'Send test event' }).click()
+    await page.getByTestId('test-result').waitFor()
+    expect(stack.receiver.received.slice(before).map((r) => r.headers['x-receiver-token'])).toEqual(['tok-5521'])
+    expect(await page.getByTestId('test-result').textContent()).toContain('X-Receiver-Token: ••••••')
+    expect(await page.getByText('Send test event', { exact: true }).evaluate((el) => el === document.activeElement)).toBe(true)
+    await page.getByText('1 delivery, 100 % succeeded').waitFor()
+    await page.context().close()
+  })
+
   it('filters by event id and by time range, and a reload shows the same view', async () => {
     const page = await signedIn(DESKTOP)
     await page.locator('[data-testid=delivery]').first().waitFor()

@@ -36,7 +36,7 @@ export function DeliveryRow({ d, name, onChange }) {
   return html`<tr class="delivery" data-testid="delivery" data-status=${d.status}>
     <td><span class=${`badge badge-${d.status}`}>${deliveryStatus(d.status)}</span></td>
     <td><a href=${href}><code>${d.event_type}</code></a></td>
-    <td class="url-cell">${name && html`<strong>${name} </strong>`}<span class="url">${d.endpoint_url || d.endpoint_id}</span></td>
+    <td class="url-cell">${name && html`<strong>${name}</strong>`}<span class="url" title=${d.endpoint_url || d.endpoint_id}>${d.endpoint_url || d.endpoint_id}</span></td>
     <td class="muted">${plural(d.attempts, 'attempt', 'attempts')}${d.last_status_code ? `, last answer ${d.last_status_code}` : ''}${d.last_error && d.last_error !== `HTTP ${d.last_status_code}` ? html`<br /><span class="err-text">${d.last_error}</span>` : ''}
       ${d.status === 'pending' && d.next_attempt_at ? `, ${due(d.next_attempt_at)}` : ''}</td>
     <td><time datetime=${d.created_at} title=${fullTime(d.created_at)}>${ago(d.created_at)}</time></td>
