@@ -71,8 +71,8 @@ export async function listDeliveries(db: Kysely<Database>, userId: string, f: Li
   if (f.status) q = q.where('deliveries.status', '=', f.status)
   if (f.endpoint_id) q = q.where('deliveries.endpoint_id', '=', f.endpoint_id)
   if (f.event_type) q = q.where('deliveries.event_type', '=', f.event_type)
-  // Test sends are checks, not data: left out unless asked for (or filtered for by type).
-  else if (f.include_tests !== 'true') q = q.where('deliveries.event_type', '!=', TEST_EVENT_TYPE)
+  // Test sends are checks, not data: left out unless asked for (or looked up by type or event id).
+  else if (f.include_tests !== 'true' && !f.event_id) q = q.where('deliveries.event_type', '!=', TEST_EVENT_TYPE)
   if (f.event_id) q = q.where('deliveries.event_id', '=', f.event_id)
   if (f.since !== undefined) q = q.where('deliveries.created_at', '>=', f.since)
   if (f.until !== undefined) q = q.where('deliveries.created_at', '<', f.until)

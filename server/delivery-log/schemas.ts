@@ -56,7 +56,7 @@ export const ListQuery = z
     event_id: z.string().max(64).optional().openapi({ description: 'Only the deliveries of this event' }),
     since: isoTime.optional().openapi({ description: 'Only deliveries created at or after this time' }),
     until: isoTime.optional().openapi({ description: 'Only deliveries created before this time' }),
-    include_tests: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().openapi({ description: 'Test sends are left out unless true (or event_type=webhook.test)' }),
+    include_tests: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().openapi({ description: 'Test sends are left out unless true (or event_type=webhook.test, or an event_id is given)' }),
     cursor: z.string().max(40).optional().openapi({ description: 'next_cursor from the previous page' }),
     limit: z.coerce.number().int().min(1).max(100).default(25),
   })

@@ -70,6 +70,7 @@ for (const dialect of dialects()) {
       expect(await ids('status=failed')).not.toContain(test.deliveryId)
       expect(await ids('status=failed&include_tests=true')).toContain(test.deliveryId)
       expect(await ids('event_type=webhook.test')).toEqual([test.deliveryId])
+      expect(await ids(`event_id=${test.eventId}`)).toEqual([test.deliveryId])
     })
 
     it('refuses an unknown query parameter with 422 naming it, instead of answering everything', async () => {
