@@ -5,6 +5,7 @@ import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { buildDeliveryHeaders } from '../signing/headers.js'
+import { withCustomHeaders } from '../endpoints/custom-headers.js'
 import { AckQueue } from './ack-queue.js'
 import { claimDue, leaseMsFor } from './claim.js'
 import { afterSend } from './outcome.js'
@@ -91,15 +92,18 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     const task = (async () => {
       const startedAt = clock.now()
       let result: SendResult
+      let logged: Record<string, string> | null = null
       try {
-        const headers = buildDeliveryHeaders({ eventId: job.claim.event_id, eventType: job.claim.event_type, body: job.body, keys: job.keys, nowMs: startedAt })
-        result = await deps.sender.send({ url: job.url, headers, body: job.body, timeoutMs: config.deliveryTimeoutMs })
+        const signed = buildDeliveryHeaders({ eventId: job.claim.event_id, eventType: job.claim.event_type, body: job.body, keys: job.keys, nowMs: startedAt })
+        const headers = withCustomHeaders(signed, job.customHeaders)
+        logged = headers.logged
+        result = await deps.sender.send({ url: job.url, headers: headers.send, body: job.body, timeoutMs: config.deliveryTimeoutMs })
       } catch (err) {
         result = { ok: false, statusCode: null, durationMs: 0, errorClass: 'error', error: `could not send: ${(err as Error).message}`, retryAfterMs: null, responseExcerpt: '' }
       } finally {
         limiter.finish(job.claim.user_id)
       }
-      acks.push(afterSend(job.claim, result, startedAt, clock.now(), config, deps.random, job.claim.trigger))
+      acks.push(afterSend(job.claim, result, startedAt, clock.now(), config, deps.random, job.claim.trigger, logged))
     })()
     running.add(task)
     void task.finally(() => running.delete(task))

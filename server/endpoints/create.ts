@@ -6,6 +6,7 @@ import { newId } from '../db/ids.js'
 import { writeTransaction } from '../db/write-first.js'
 import { encryptSecret, generateSecret } from '../crypto/secrets.js'
 import { checkEndpointUrl } from './url-rules.js'
+import { sealHeaders } from './custom-headers.js'
 import { normalisePatterns } from './queries.js'
 import type { CreateEndpointInput } from './schemas.js'
 
@@ -29,6 +30,7 @@ export async function createEndpoint(deps: Deps, userId: string, input: CreateEn
     previous_key_id: null,
     previous_expires_at: null,
     failing_since: null,
+    custom_headers: input.headers ? sealHeaders(input.headers, config.appKey) : null,
     created_at: now,
     updated_at: now,
   }

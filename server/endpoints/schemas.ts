@@ -4,6 +4,7 @@
 import { z } from '@hono/zod-openapi'
 import { patternProblem } from '../events/types.js'
 import { validateSuppliedSecret } from '../crypto/secrets.js'
+import { CustomHeadersInput } from './custom-headers.js'
 
 export const MAX_URL_LENGTH = 2048
 export const MAX_DESCRIPTION_LENGTH = 500
@@ -63,6 +64,7 @@ export const CreateEndpointBody = closedObject({
   event_types: eventTypes,
   is_active: isActive.optional(),
   secret: secret.optional(),
+  headers: CustomHeadersInput.optional(),
 }).openapi('CreateEndpointRequest')
 
 export const UpdateEndpointBody = closedObject({
@@ -71,6 +73,7 @@ export const UpdateEndpointBody = closedObject({
   event_types: eventTypes.optional(),
   is_active: isActive.optional().openapi({ description: 'true also re-enables an endpoint the system disabled' }),
   secret: secret.optional().openapi({ description: 'Replaces the secret; the old one keeps signing for the rotation grace' }),
+  headers: CustomHeadersInput.optional(),
 }).openapi('UpdateEndpointRequest')
 
 export const RotateSecretBody = closedObject({
@@ -105,6 +108,7 @@ export const Endpoint = z
     secret_key_id: z.string(),
     previous_key_id: z.string().nullable(),
     previous_key_expires_at: z.string().nullable(),
+    headers: z.record(z.string(), z.string()).openapi({ description: 'Custom request headers; values are always masked', example: { Authorization: '••••••' } }),
     created_at: z.string(),
     updated_at: z.string(),
     stats: EndpointStats,

@@ -2,21 +2,40 @@
 // endpoint's secret is handed to the detail view, which shows it once.
 import { html } from 'htm/preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { api, fieldErrors } from '../api.js'
+import { api, ApiError, fieldErrors } from '../api.js'
 import { announce } from '../announce.js'
 import { go } from '../router.js'
-import { TextField } from '../ui/field.js'
+import { Field, TextField } from '../ui/field.js'
 import { ErrorBox, Loading, PageTitle } from '../ui/states.js'
 import { EventPicker } from './event-picker.js'
 import { rememberNewSecret } from './new-secret.js'
 
-const FIELDS = ['url', 'description', 'event_types']
+const FIELDS = ['url', 'description', 'event_types', 'headers']
+
+/**
+ * "Name: value" lines → {Name: value}; an error naming the line when a line has no colon.
+ * @param {string} text
+ * @returns {{ headers?: Record<string, string>, error?: string }}
+ */
+function parseHeaders(text) {
+  /** @type {Record<string, string>} */
+  const out = {}
+  const lines = text.split('\n').map((l) => l.trim())
+  for (const [i, line] of lines.entries()) {
+    if (!line) continue
+    const at = line.indexOf(':')
+    if (at < 1) return { error: `line ${i + 1} must look like Name: value.` }
+    out[line.slice(0, at).trim()] = line.slice(at + 1).trim()
+  }
+  return { headers: out }
+}
 
 export function EndpointForm({ id }) {
   const editing = Boolean(id)
-  /** @type {{ url: string, description: string, event_types: string[] }} */
-  const empty = { url: '', description: '', event_types: ['*'] }
-  const [form, setForm] = useState(empty)
+  const [form, setForm] = useState({ url: '', description: '', event_types: ['*'] })
+  // Custom headers as typed; their saved values are never shown, so editing replaces the whole set.
+  const [headerText, setHeaderText] = useState('')
+  const [savedHeaders, setSavedHeaders] = useState(/** @type {string[]} */ ([]))
   const [loaded, setLoaded] = useState(!editing)
   const [errors, setErrors] = useState(/** @type {Record<string, string>} */ ({}))
   const [failure, setFailure] = useState(/** @type {unknown} */ (null))
@@ -26,7 +45,7 @@ export function EndpointForm({ id }) {
   useEffect(() => {
     if (!editing) return
     api.getEndpoint(id).then(
-      (e) => { setForm({ url: e.url, description: e.description, event_types: e.event_types }); setLoaded(true) },
+      (e) => { setForm({ url: e.url, description: e.description, event_types: e.event_types }); setSavedHeaders(Object.keys(e.headers || {})); setLoaded(true) },
       (e) => setFailure(e),
     )
   }, [id])
@@ -34,15 +53,26 @@ export function EndpointForm({ id }) {
   const set = (k) => (v) => setForm((f) => ({ ...f, [k]: v }))
   const submit = async (ev) => {
     ev.preventDefault()
+    const parsed = parseHeaders(headerText)
+    if (parsed.error) {
+      setErrors({ headers: parsed.error })
+      setTimeout(() => document.getElementById('headers')?.focus(), 0)
+      return
+    }
+    // Empty while editing keeps the saved headers; on a new endpoint it simply means none.
+    const body = headerText.trim() ? { ...form, headers: parsed.headers } : form
     setBusy(true)
     setFailure(null)
     try {
-      const saved = editing ? await api.updateEndpoint(id, form) : await api.createEndpoint(form)
+      const saved = editing ? await api.updateEndpoint(id, body) : await api.createEndpoint(body)
       if ('secret' in saved) rememberNewSecret(saved.id, saved.secret)
       announce(editing ? 'Endpoint saved.' : 'Endpoint added.')
       go(`/endpoints/${encodeURIComponent(saved.id)}`)
     } catch (e) {
       const byField = fieldErrors(e)
+      const details = e instanceof ApiError && Array.isArray(e.details) ? e.details : []
+      const headerProblem = details.find((d) => String(d.path).startsWith('headers.'))
+      if (headerProblem) byField.headers = `${String(headerProblem.path).slice(8)}: ${headerProblem.message}.`
       setErrors(byField)
       const first = FIELDS.find((f) => byField[f])
       if (!first) setFailure(e)
@@ -63,10 +93,14 @@ export function EndpointForm({ id }) {
         <p><strong>${count === 1 ? '1 field needs' : `${count} fields need`} attention.</strong> The messages are next to each field.</p>
       </div>`}
       <${TextField} name="url" label="URL" type="url" value=${form.url} onInput=${set('url')} error=${errors.url}
-        hint="Where QSM sends events, e.g. https://example.com/webhooks/qsm" autocomplete="url" inputmode="url" required />
+        hint="Where QSM sends events, for example https://example.com/webhooks/qsm." autocomplete="url" inputmode="url" required />
       <${TextField} name="description" label="Description (optional)" value=${form.description} onInput=${set('description')}
-        error=${errors.description} hint="A name you will recognise, e.g. Order system" maxlength="500" />
+        error=${errors.description} hint="A name you will recognise, for example Order system." maxlength="500" />
       <${EventPicker} selected=${form.event_types} onChange=${set('event_types')} error=${errors.event_types} />
+      <${Field} name="headers" label="Custom headers (optional)" error=${errors.headers}
+        hint=${`One per line as Name: value, for example your receiver's Authorization: Bearer … token. Values are stored encrypted and not shown again.${savedHeaders.length ? ` Saved now: ${savedHeaders.join(', ')}. Leave this empty to keep them, or enter the full list to replace them.` : ''}`}>
+        ${(a) => html`<textarea ...${a} rows="3" spellcheck="false" autocomplete="off" value=${headerText} onInput=${(e) => setHeaderText(e.currentTarget.value)}></textarea>`}
+      <//>
       <div class="actions">
         <button type="submit" class="btn btn-primary" disabled=${busy}>${editing ? 'Save endpoint' : 'Add endpoint'}</button>
         <a class="btn" href=${editing ? `#/endpoints/${encodeURIComponent(id)}` : '#/'}>Cancel</a>

@@ -27,6 +27,7 @@ for (const dialect of dialects()) {
         secret_key_id: expect.stringMatching(/^key_[0-9A-Z]{26}$/),
         previous_key_id: null,
         previous_key_expires_at: null,
+        headers: {},
         created_at: now,
         updated_at: now,
         stats: { deliveries_24h: 0, success_rate_24h: null, last_delivery_at: null, last_delivery_status: null },
