@@ -5,6 +5,7 @@ import type { Random } from '../clock.js'
 import type { Claim } from './claim.js'
 import { classifyResult, nextAttemptAt } from './retry-policy.js'
 import type { ErrorClass, SendResult } from './types.js'
+import { isOperationalType } from '../events/types.js'
 
 export type Trigger = 'scheduled' | 'manual' | 'test'
 
@@ -46,8 +47,11 @@ export function afterSend(claim: Claim, result: SendResult, startedAt: number, f
   if (trigger === 'test') return { claim, trigger, attempt, status: 'failed', nextAttemptAt: null, lastError: attempt.error, endpointEffect: 'none' }
   if (verdict === 'gone') return { claim, trigger, attempt, status: 'failed', nextAttemptAt: null, lastError: attempt.error, endpointEffect: 'gone' }
   const next = nextAttemptAt(claim.attempts + 1, finishedAt, config.retryScheduleMs, config.maxAttempts, random, result.retryAfterMs)
+  // A failed operational event (endpoint.failing …) does not count against its receiver: otherwise
+  // it could make that endpoint fail in turn and raise operational events about itself, and so on.
+  const endpointEffect = isOperationalType(claim.event_type) ? 'none' : 'streak'
   return {
-    claim, trigger, attempt, status: next === null ? 'failed' : 'pending', nextAttemptAt: next, lastError: attempt.error, endpointEffect: 'streak',
+    claim, trigger, attempt, status: next === null ? 'failed' : 'pending', nextAttemptAt: next, lastError: attempt.error, endpointEffect,
   }
 }
 

@@ -3,7 +3,8 @@
 // The secret never leaves through here: only secret.ts and create.ts hand out plaintext.
 import type { Kysely } from 'kysely'
 import type { Database, EndpointRow } from '../db/schema.js'
-import type { EndpointApi } from './schemas.js'
+import type { EndpointApi, RecentFailureApi } from './schemas.js'
+import { healthOf, type HealthPolicy } from '../delivery/health-state.js'
 import { type Stats, NO_STATS } from './stats.js'
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString())
@@ -20,8 +21,9 @@ export function activePrevious(row: EndpointRow, nowMs: number): { id: string; e
   return { id: row.previous_key_id, expiresAt }
 }
 
-export function endpointToApi(row: EndpointRow, nowMs: number, stats: Stats = NO_STATS): EndpointApi {
+export function endpointToApi(row: EndpointRow, nowMs: number, policy: HealthPolicy, stats: Stats = NO_STATS, recentFailures: RecentFailureApi[] = []): EndpointApi {
   const previous = activePrevious(row, nowMs)
+  const health = healthOf(row, policy)
   return {
     id: row.id,
     url: row.url,
@@ -37,6 +39,9 @@ export function endpointToApi(row: EndpointRow, nowMs: number, stats: Stats = NO
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
     stats,
+    health: {
+      ...health, since: iso(health.since), last_failure_at: iso(health.last_failure_at), recent_failures: recentFailures,
+    },
   }
 }
 
