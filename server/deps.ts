@@ -8,7 +8,7 @@ import type { Db } from './db/connect.js'
 import type { Logger } from './log.js'
 import { SendLimiter } from './delivery/limiter.js'
 import { createUndiciSender } from './delivery/sender.js'
-import { startScheduler } from './delivery/scheduler.js'
+import { startScheduler, type SchedulerOptions } from './delivery/scheduler.js'
 import { idleDispatcher, type Dispatcher, type EngineDeps } from './delivery/types.js'
 import { createIngestBatcher, type IngestBatcher } from './events/group-commit.js'
 import { createAlertMailer, type AlertMailer } from './alerts/mailer.js'
@@ -33,7 +33,7 @@ export interface DepsParts {
   /** Replace the dispatcher (tests that count wake-ups). */
   dispatcher?: Dispatcher
   /** Run the delivery loop in this process (the web process); the CLI's tick and worker do not. */
-  inProcessLoop?: { pollMs?: number }
+  inProcessLoop?: SchedulerOptions
   /** Replace the SMTP transport (tests). */
   mailTransport?: MailTransport
   /** Drain the alert outbox on a timer here (the web process and workers; implied by inProcessLoop). */

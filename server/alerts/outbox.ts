@@ -4,7 +4,7 @@
 // database never send the same e-mail at once.
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
-import { ulid } from '../db/ids.js'
+import { newId } from '../db/ids.js'
 
 /** Waits between tries of one e-mail; after the last one it is given up (status failed). */
 export const RETRY_WAITS_MS = [60_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000, 6 * 3_600_000]
@@ -23,7 +23,7 @@ export interface OutboxMail {
 
 export async function queueMail(q: Kysely<Database>, mail: OutboxMail, nowMs: number): Promise<void> {
   await q.insertInto('alert_outbox').values({
-    id: `mail_${ulid(nowMs)}`, user_id: mail.userId, endpoint_id: mail.endpointId, kind: mail.kind, to_address: mail.to,
+    id: newId('mail', nowMs), user_id: mail.userId, endpoint_id: mail.endpointId, kind: mail.kind, to_address: mail.to,
     subject: mail.subject, body: mail.text, status: 'pending', attempts: 0, next_attempt_at: nowMs, lease_until: null,
     last_error: null, created_at: nowMs, sent_at: null,
   }).execute()

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, writeFileSync } from 'node:fs'
 
-export function freshSecrets(): Record<string, string> {
+function freshSecrets(): Record<string, string> {
   return {
     QSM_APP_KEY: `base64:${randomBytes(32).toString('base64')}`,
     QSM_BRIDGE_SECRET: `base64:${randomBytes(32).toString('base64')}`,

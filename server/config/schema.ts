@@ -91,7 +91,6 @@ export const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
 })
 
-export type RawEnv = z.input<typeof envSchema>
 type Parsed = z.output<typeof envSchema>
 
 export interface Config {

@@ -88,6 +88,6 @@ async function connectMysql(url: string, poolSize: number): Promise<Db> {
 }
 
 /** Hides the password in a database URL before it goes into a message. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@')
 }
