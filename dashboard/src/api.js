@@ -76,6 +76,8 @@ export const api = {
   getDelivery: (dlv) => request('GET', `/v1/deliveries/${id(dlv)}`),
   retryDelivery: (dlv) => request('POST', `/v1/deliveries/${id(dlv)}/retry`),
   replayFailed: (body) => request('POST', '/v1/deliveries/replay', body),
+  getAlertSettings: () => request('GET', '/v1/alert-settings'),
+  saveAlertSettings: (body) => request('PUT', '/v1/alert-settings', body),
 }
 
 /** The API's field errors as {field: message}; "event_types.0" counts for "event_types". */

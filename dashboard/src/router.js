@@ -6,6 +6,7 @@ const ROUTES = [
   [/^\/endpoints\/([^/]+)\/edit$/, 'edit'],
   [/^\/endpoints\/([^/]+)$/, 'endpoint'],
   [/^\/deliveries$/, 'deliveries'],
+  [/^\/alerts$/, 'alerts'],
 ]
 
 export function parseRoute(hash) {

@@ -27,6 +27,8 @@ export interface Health {
   /** failing: when the streak began; disabled: when it was turned off. Unix ms. */
   since: number | null
   consecutive_failures: number
+  /** Start of the current failure streak, whatever the state (kept while disabled, for redelivery). */
+  failing_since: number | null
   last_error: string | null
   last_failure_at: number | null
   disabled_by: DisabledBy | null
@@ -52,7 +54,7 @@ export function disabledBy(row: Pick<EndpointRow, 'is_active' | 'disabled_reason
 
 export function healthOf(row: HealthRow, policy: HealthPolicy): Health {
   const base = {
-    since: null, consecutive_failures: Number(row.consecutive_failures ?? 0), last_error: row.last_failure_error ?? null,
+    since: null, consecutive_failures: Number(row.consecutive_failures ?? 0), failing_since: num(row.failing_since), last_error: row.last_failure_error ?? null,
     last_failure_at: num(row.last_failure_at), disabled_by: null, disabled_reason: null,
   }
   const by = disabledBy(row)

@@ -40,7 +40,7 @@ export function endpointToApi(row: EndpointRow, nowMs: number, policy: HealthPol
     updated_at: isoTime(row.updated_at)!,
     stats,
     health: {
-      ...health, since: isoTime(health.since), last_failure_at: isoTime(health.last_failure_at), recent_failures: recentFailures,
+      ...health, since: isoTime(health.since), failing_since: isoTime(health.failing_since), last_failure_at: isoTime(health.last_failure_at), recent_failures: recentFailures,
     },
   }
 }

@@ -111,6 +111,7 @@ export const EndpointHealth = z
     }),
     since: z.string().nullable().openapi({ description: 'failing: when the failures began; disabled: when it was turned off' }),
     consecutive_failures: z.number().int().openapi({ description: 'Failed attempts in a row (test sends not counted)' }),
+    failing_since: z.string().nullable().openapi({ description: 'Start of the current run of failures, also while disabled (where a redelivery starts from)' }),
     last_error: z.string().nullable().openapi({ description: 'The last failed attempt, in words' }),
     last_failure_at: z.string().nullable(),
     disabled_by: z.enum(['user', 'gone', 'failure_period']).nullable().openapi({ description: 'gone: the endpoint answered 410; failure_period: failing for QSM_DISABLE_AFTER' }),
