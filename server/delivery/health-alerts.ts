@@ -70,8 +70,10 @@ export function operationalEvent(row: EndpointRow, to: AnnouncedState, nowMs: nu
 
 async function raiseOperationalEvent(trx: Kysely<Database>, row: EndpointRow, to: AnnouncedState, nowMs: number, config: Config): Promise<void> {
   const event = operationalEvent(row, to, nowMs, config)
+  // Deliveries first: when no other endpoint subscribes, the event is not stored at all.
+  const counts = await enqueueDeliveries(trx, [{ id: event.id, user_id: event.user_id, type: event.type }], nowMs, { excludeEndpointId: row.id })
+  if ((counts.get(event.id) ?? 0) === 0) return
   await trx.insertInto('events').values({
     id: event.id, user_id: event.user_id, type: event.type, schema_version: 1, occurred_at: nowMs, payload: JSON.stringify(event), received_at: nowMs,
   }).execute()
-  await enqueueDeliveries(trx, [{ id: event.id, user_id: event.user_id, type: event.type }], nowMs, { excludeEndpointId: row.id })
 }
