@@ -31,6 +31,8 @@ export const endpointStatus = (s) => ENDPOINT[s] || s
 /**
  * The badge of an endpoint from its health: a failing endpoint never shows the green "Active".
  * Returns the badge's CSS modifier and its words.
+ * @param {import('./api.js').Endpoint} e
+ * @returns {{ cls: string, label: string }}
  */
 export function healthBadge(e) {
   const h = e.health
@@ -41,7 +43,7 @@ export function healthBadge(e) {
   return { cls: 'active', label: ENDPOINT.active }
 }
 
-/** Endpoints that need the owner's attention: failing now, or turned off by QSM. */
+/** Endpoints that need the owner's attention: failing now, or turned off by QSM. @param {import('./api.js').Endpoint} e */
 export const needsAttention = (e) => !!e.health && (e.health.state === 'failing' || (e.health.state === 'disabled' && e.health.disabled_by !== 'user'))
 
 /** datetime-local value (local time, minutes) for a Date. */

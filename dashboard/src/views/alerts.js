@@ -12,14 +12,15 @@ export function AlertsSettings() {
   const { data, error, loading, reload, setData } = useLoad(() => api.getAlertSettings())
   const [email, setEmail] = useState('')
   const [enabled, setEnabled] = useState(true)
-  const [errors, setErrors] = useState({})
-  const [saveError, setSaveError] = useState(null)
+  const [errors, setErrors] = useState(/** @type {Record<string, string>} */ ({}))
+  const [saveError, setSaveError] = useState(/** @type {unknown} */ (null))
   const [saved, setSaved] = useState(false)
   useEffect(() => {
     if (!data) return
     setEmail(data.email || '')
     setEnabled(data.enabled)
   }, [data])
+  /** @param {Event} ev */
   const submit = async (ev) => {
     ev.preventDefault()
     setErrors({})

@@ -22,9 +22,9 @@ const TOGGLE = { active: 'Pause endpoint', paused: 'Resume endpoint', disabled: 
 export function EndpointDetail({ id }) {
   const [newSecret] = useState(() => takeNewSecret(id))
   const { data: e, error, loading, reload, setData } = useLoad(() => api.getEndpoint(id), [id])
-  const [actionError, setActionError] = useState(null)
+  const [actionError, setActionError] = useState(/** @type {unknown} */ (null))
   const [busy, setBusy] = useState(false)
-  const [offerSince, setOfferSince] = useState(null)
+  const [offerSince, setOfferSince] = useState(/** @type {string | null} */ (null))
   if (!e) {
     return html`<section><${PageTitle}>Endpoint<//>
       ${loading ? html`<${Loading} what="the endpoint" />` : html`<${ErrorBox} error=${error} onRetry=${reload} title="This endpoint could not be loaded" />`}

@@ -14,12 +14,14 @@ const FIELDS = ['url', 'description', 'event_types']
 
 export function EndpointForm({ id }) {
   const editing = Boolean(id)
-  const [form, setForm] = useState({ url: '', description: '', event_types: ['*'] })
+  /** @type {{ url: string, description: string, event_types: string[] }} */
+  const empty = { url: '', description: '', event_types: ['*'] }
+  const [form, setForm] = useState(empty)
   const [loaded, setLoaded] = useState(!editing)
-  const [errors, setErrors] = useState({})
-  const [failure, setFailure] = useState(null)
+  const [errors, setErrors] = useState(/** @type {Record<string, string>} */ ({}))
+  const [failure, setFailure] = useState(/** @type {unknown} */ (null))
   const [busy, setBusy] = useState(false)
-  const summaryRef = useRef(null)
+  const summaryRef = useRef(/** @type {HTMLElement | null} */ (null))
 
   useEffect(() => {
     if (!editing) return
@@ -36,7 +38,7 @@ export function EndpointForm({ id }) {
     setFailure(null)
     try {
       const saved = editing ? await api.updateEndpoint(id, form) : await api.createEndpoint(form)
-      if (saved.secret) rememberNewSecret(saved.id, saved.secret)
+      if ('secret' in saved) rememberNewSecret(saved.id, saved.secret)
       announce(editing ? 'Endpoint saved.' : 'Endpoint added.')
       go(`/endpoints/${encodeURIComponent(saved.id)}`)
     } catch (e) {

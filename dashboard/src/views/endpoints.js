@@ -6,8 +6,10 @@ import { Empty, ErrorBox, Loading, PageTitle } from '../ui/states.js'
 import { useLoad } from '../ui/use-load.js'
 import { statsFacts } from '../ui/stats.js'
 
+/** @param {import('../api.js').Endpoint} e */
 const label = (e) => e.description || e.url
 
+/** @param {{ e: import('../api.js').Endpoint }} props */
 function EndpointCard({ e }) {
   const badge = healthBadge(e)
   const hs = e.health

@@ -8,6 +8,7 @@ import { announce } from '../announce.js'
 import { ago, fullTime } from '../format.js'
 import { ErrorBox } from '../ui/states.js'
 
+/** @param {{ failures: import('../api.js').Endpoint['health']['recent_failures'] }} props */
 function RecentFailures({ failures }) {
   if (!failures || failures.length === 0) return null
   return html`<h3>Last failures</h3>
@@ -19,6 +20,7 @@ function RecentFailures({ failures }) {
     </ul>`
 }
 
+/** @param {{ e: import('../api.js').Endpoint }} props */
 export function HealthPanel({ e }) {
   const hs = e.health
   if (!hs) return null
@@ -38,9 +40,10 @@ export function HealthPanel({ e }) {
 }
 
 /** Shown once after the user turns on an endpoint that QSM had turned off (or that was failing). */
+/** @param {{ endpointId: string, since: string, onDone: () => void }} props */
 export function RedeliverOffer({ endpointId, since, onDone }) {
-  const [error, setError] = useState(null)
-  const [result, setResult] = useState(null)
+  const [error, setError] = useState(/** @type {unknown} */ (null))
+  const [result, setResult] = useState(/** @type {string | null} */ (null))
   const [busy, setBusy] = useState(false)
   const redeliver = async () => {
     setBusy(true)
