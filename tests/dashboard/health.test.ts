@@ -1,16 +1,15 @@
 // Endpoint health in the browser: a failing endpoint shows as failing (never the green "Active")
 // with a banner on the list, its last failures and what to do on its page, at 1280 and 360 px;
 // turning a disabled endpoint on offers to redeliver what failed; the Alerts screen saves an
-// address and explains a bad one. Screenshots go to test-results/screenshots/ (not tracked).
+// address and explains a bad one. Screenshots go to test-results/screenshots/ (npm run screenshots
+// copies them to docs/images/).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdirSync } from 'node:fs'
 import type { Page } from 'playwright-core'
 import { encryptSecret, generateSecret } from '../../server/crypto/secrets.js'
 import { seedDelivery, seedEndpoint, seedEvent } from '../helpers/seed.js'
-import { DESKTOP, MOBILE, openPage, overflowsX, pageErrors, startStack, type Stack } from './helpers.js'
+import { DESKTOP, MOBILE, openPage, overflowsX, pageErrors, shot, startStack, type Stack } from './helpers.js'
 
 const USER = 'usr_health'
-const SHOTS = 'test-results/screenshots'
 let stack: Stack
 let broken = ''
 let gone = ''
@@ -42,13 +41,12 @@ async function seed(s: Stack) {
 }
 
 async function capture(page: Page, name: string) {
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true })
+  await shot(page, name)
   expect(await overflowsX(page), `${name} scrolls sideways`).toBe(false)
 }
 
 describe('endpoint health in the dashboard', () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true })
     stack = await startStack()
     await seed(stack)
   })

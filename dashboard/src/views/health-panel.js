@@ -26,7 +26,7 @@ export function HealthPanel({ e }) {
   if (!hs) return null
   if (hs.state === 'failing') {
     return html`<div class="box box-danger" data-testid="health-failing">
-      <p><strong>This endpoint is failing.</strong> ${hs.consecutive_failures} attempts in a row have failed since
+      <p><strong>This endpoint is failing.</strong> ${hs.consecutive_failures} attempts in a row have failed, the first
         ${' '}<time datetime=${hs.since} title=${fullTime(hs.since)}>${ago(hs.since)}</time>. Last error: ${hs.last_error || 'unknown'}.
         QSM keeps retrying on its schedule; if it keeps failing, QSM turns it off.</p>
       <${RecentFailures} failures=${hs.recent_failures} />
