@@ -5,7 +5,7 @@
  * to PHP 8.5. Copy it next to the mail app and require it; see bridge/README.md.
  *
  *   qsm_emit($userId, 'email.failed', $data)   -> true when the server took it (2xx)
- *   qsm_dashboard_url($userId)                 -> dashboard link carrying a 1-hour token
+ *   qsm_dashboard_url($userId, $email)         -> dashboard link carrying a 1-hour token (email: where alerts go)
  *   php qsm-bridge.php flush                   -> resend spooled events (run from cron)
  *
  * The mail app must never wait on webhooks: every request has a ~2 s budget, and an event that
@@ -75,20 +75,29 @@ function qsm_emit($userId, $type, $data, $actor = null)
 }
 
 /** The dashboard address with a sign-in token for $userId in the fragment (never sent to servers). */
-function qsm_dashboard_url($userId, $lifetimeSeconds = 3600)
+function qsm_dashboard_url($userId, $email = null, $lifetimeSeconds = 3600)
 {
+    // Callers from before alerts passed the lifetime second: a number there is still a lifetime.
+    if (is_int($email)) {
+        $lifetimeSeconds = $email;
+        $email = null;
+    }
     $default = rtrim((string) qsm__setting('QSM_WEBHOOKS_URL', ''), '/') . '/dashboard/';
     $base = (string) qsm__setting('QSM_DASHBOARD_URL', $default);
-    return $base . '#token=' . qsm_dashboard_token($userId, $lifetimeSeconds);
+    return $base . '#token=' . qsm_dashboard_token($userId, $lifetimeSeconds, $email);
 }
 
-/** HS256 JWT {sub, iat, exp}, keyed like server/auth/token.ts: hex(HMAC-SHA256(secret, "qsm-dashboard-token")). */
-function qsm_dashboard_token($userId, $lifetimeSeconds = 3600)
+/** HS256 JWT {sub, iat, exp[, email]}, keyed like server/auth/token.ts: hex(HMAC-SHA256(secret, "qsm-dashboard-token")). */
+function qsm_dashboard_token($userId, $lifetimeSeconds = 3600, $email = null)
 {
     $key = hash_hmac('sha256', 'qsm-dashboard-token', qsm__secret());
     $iat = time();
     $header = qsm__b64url(qsm__json(['alg' => 'HS256', 'typ' => 'JWT']));
-    $payload = qsm__b64url(qsm__json(['sub' => (string) $userId, 'iat' => $iat, 'exp' => $iat + min(3600, (int) $lifetimeSeconds)]));
+    $claims = ['sub' => (string) $userId, 'iat' => $iat, 'exp' => $iat + min(3600, (int) $lifetimeSeconds)];
+    if (is_string($email) && $email !== '') {
+        $claims['email'] = $email;
+    }
+    $payload = qsm__b64url(qsm__json($claims));
     $signature = qsm__b64url(hash_hmac('sha256', "$header.$payload", $key, true));
     return "$header.$payload.$signature";
 }

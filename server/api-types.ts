@@ -8,6 +8,7 @@ import type { Delivery as DeliverySchema, DeliveryDetail as DeliveryDetailSchema
 import type { TestSendResultSchema } from './test-send/route-defs.js'
 import type { CatalogueList } from './events/route-defs.js'
 import type { ErrorCode } from './http/errors.js'
+import type { AlertSettings as AlertSettingsSchema, AlertSettingsBody } from './alerts/schemas.js'
 
 export type Endpoint = z.infer<typeof EndpointSchema>
 export type EndpointWithSecret = z.infer<typeof EndpointWithSecretSchema>
@@ -31,5 +32,9 @@ export type RetryResult = { delivery: Delivery }
 export type TestSendResult = z.infer<typeof TestSendResultSchema>
 export type EventCatalogue = z.infer<typeof CatalogueList>
 export type EventTypeInfo = EventCatalogue['data'][number]
+
+export type AlertSettings = z.infer<typeof AlertSettingsSchema>
+export type AlertSettingsRequest = z.input<typeof AlertSettingsBody>
+export type EndpointHealth = Endpoint['health']
 
 export type { ErrorCode }

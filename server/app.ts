@@ -17,6 +17,7 @@ import { testSendRoutes } from './test-send/routes.js'
 import { deliveryLogRoutes } from './delivery-log/routes.js'
 import { redeliveryRoutes } from './redelivery/routes.js'
 import { cronRoutes } from './cron/routes.js'
+import { alertRoutes } from './alerts/routes.js'
 import { dashboardRoutes } from './dashboard/static.js'
 
 /** The dashboard's JSON API under /v1: counted per IP (and per user, in requireUser), small bodies only. */
@@ -35,6 +36,7 @@ function dashboardApi(deps: Deps) {
   api.route('/event-types', eventTypeRoutes())
   api.route('/deliveries', deliveryLogRoutes())
   api.route('/deliveries', redeliveryRoutes())
+  api.route('/alert-settings', alertRoutes())
   return api
 }
 
@@ -54,7 +56,7 @@ export function createApp(deps: Deps) {
       // /dashboard/ needs no CORS at all.
       origin: (origin) => (deps.config.dashboardOrigin && origin === deps.config.dashboardOrigin ? origin : null),
       allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       maxAge: 600,
     }),
   )

@@ -11,12 +11,16 @@ import { createUndiciSender } from './delivery/sender.js'
 import { startScheduler, type SchedulerOptions } from './delivery/scheduler.js'
 import { idleDispatcher, type Dispatcher, type EngineDeps } from './delivery/types.js'
 import { createIngestBatcher, type IngestBatcher } from './events/group-commit.js'
+import { createAlertMailer, type AlertMailer } from './alerts/mailer.js'
+import type { MailTransport } from './alerts/transport.js'
 
 export interface Deps extends EngineDeps {
   /** Commits ingested events in groups (one transaction for many requests under load). */
   ingest: IngestBatcher
   /** Wakes the in-process delivery loop after ingest so first attempts start without a tick. */
   dispatcher: Dispatcher
+  /** Sends owner alert e-mails from the outbox, outside requests and delivery passes (off without QSM_SMTP_URL). */
+  alerts: AlertMailer
 }
 
 export interface DepsParts {
@@ -30,20 +34,28 @@ export interface DepsParts {
   dispatcher?: Dispatcher
   /** Run the delivery loop in this process (the web process); the CLI's tick and worker do not. */
   inProcessLoop?: SchedulerOptions
+  /** Replace the SMTP transport (tests). */
+  mailTransport?: MailTransport
+  /** Drain the alert outbox on a timer here (the web process and workers; implied by inProcessLoop). */
+  alertLoop?: boolean
 }
 
 export function buildDeps(parts: DepsParts): Deps {
   const { config } = parts
+  const clock = parts.clock ?? systemClock
   const deps: Deps = {
     db: parts.db,
     config,
     log: parts.log,
-    clock: parts.clock ?? systemClock,
+    clock,
     random: parts.random ?? Math.random,
     sender: parts.sender ?? createUndiciSender({ allowPrivateTargets: config.allowPrivateTargets, concurrency: config.concurrency }),
     // One limiter per process: everything that sends here (loop, /tick, test sends) shares its slots.
     limiter: new SendLimiter(config.concurrency, config.userConcurrency),
     dispatcher: parts.dispatcher ?? idleDispatcher,
+    alerts: createAlertMailer({
+      db: parts.db, log: parts.log, clock, config, transport: parts.mailTransport, loop: parts.alertLoop ?? parts.inProcessLoop !== undefined,
+    }),
     ingest: createIngestBatcher(parts.db, () => deps.clock.now(), (results) => {
       // Only after the commit: the delivery loop must find the rows it is woken for.
       if (results.some((r) => !r.duplicate && r.deliveries > 0)) deps.dispatcher.wake()

@@ -55,6 +55,7 @@ export async function main(): Promise<void> {
     server.close()
     // Give back leases so another process can pick up immediately instead of waiting them out.
     await deps.dispatcher.stop()
+    await deps.alerts.stop()
     await deps.sender.close()
     await db.close()
     process.exit(0)

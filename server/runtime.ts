@@ -23,7 +23,7 @@ export function bootConfig(cwd = process.cwd(), env: Record<string, string | und
 }
 
 export function loggerFor(config: Config): Logger {
-  return createLogger({ level: config.logLevel, secrets: [config.appKey, config.bridgeSecret, config.cronToken] })
+  return createLogger({ level: config.logLevel, secrets: [config.appKey, config.bridgeSecret, config.cronToken, ...smtpPassword(config.smtpUrl)] })
 }
 
 export async function openDatabase(config: Config, log: Logger): Promise<Db> {
@@ -31,4 +31,14 @@ export async function openDatabase(config: Config, log: Logger): Promise<Db> {
   const results = await migrateToLatest(db)
   for (const r of results) log.info('migration applied', { name: r.migrationName })
   return db
+}
+
+/** The password in QSM_SMTP_URL (raw and decoded), redacted like the other secrets. */
+function smtpPassword(smtpUrl: string): string[] {
+  try {
+    const { password } = new URL(smtpUrl)
+    return password ? [password, decodeURIComponent(password)] : []
+  } catch {
+    return []
+  }
 }

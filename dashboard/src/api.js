@@ -20,6 +20,8 @@ import { getToken } from './session.js'
 /** @typedef {import('../../server/api-types.js').ReplayRequest} ReplayRequest */
 /** @typedef {import('../../server/api-types.js').ReplayResult} ReplayResult */
 /** @typedef {import('../../server/api-types.js').RetryResult} RetryResult */
+/** @typedef {import('../../server/api-types.js').AlertSettings} AlertSettings */
+/** @typedef {import('../../server/api-types.js').AlertSettingsRequest} AlertSettingsRequest */
 
 /** @type {(error: ApiError) => void} */
 let onUnauthorized = () => {}
@@ -130,6 +132,10 @@ export const api = {
   retryDelivery: (dlv) => request('POST', `/v1/deliveries/${id(dlv)}/retry`),
   /** @param {ReplayRequest} body @returns {Promise<ReplayResult>} */
   replayFailed: (body) => request('POST', '/v1/deliveries/replay', body),
+  /** @returns {Promise<AlertSettings>} */
+  getAlertSettings: () => request('GET', '/v1/alert-settings'),
+  /** @param {AlertSettingsRequest} body @returns {Promise<AlertSettings>} */
+  saveAlertSettings: (body) => request('PUT', '/v1/alert-settings', body),
 }
 
 /**

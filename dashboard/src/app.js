@@ -12,6 +12,7 @@ import { EndpointForm } from './views/endpoint-form.js'
 import { EndpointDetail } from './views/endpoint-detail.js'
 import { Deliveries } from './views/deliveries.js'
 import { DeliveryDetail } from './views/delivery-detail.js'
+import { AlertsSettings } from './views/alerts.js'
 
 function View({ route }) {
   switch (route.name) {
@@ -25,6 +26,8 @@ function View({ route }) {
       return html`<${Deliveries} query=${route.query} />`
     case 'delivery':
       return html`<${DeliveryDetail} id=${route.id} key=${route.id} />`
+    case 'alerts':
+      return html`<${AlertsSettings} />`
     default:
       return html`<${EndpointsList} />`
   }
@@ -39,14 +42,14 @@ export function App() {
       setSignedOut('expired')
     })
   }, [])
-  const section = route.name === 'deliveries' || route.name === 'delivery' ? 'deliveries' : 'endpoints'
+  const section = route.name === 'deliveries' || route.name === 'delivery' ? 'deliveries' : route.name === 'alerts' ? 'alerts' : 'endpoints'
   const nav = (name, href, label) =>
     html`<a href=${href} aria-current=${section === name ? 'page' : undefined}>${label}</a>`
   return html`<div class="layout">
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main')?.focus() }}>Skip to content</a>
     <header class="top">
       <p class="brand">QSM Webhooks</p>
-      ${!signedOut && html`<nav aria-label="Main">${nav('endpoints', '#/', 'Endpoints')}${nav('deliveries', '#/deliveries', 'Deliveries')}</nav>`}
+      ${!signedOut && html`<nav aria-label="Main">${nav('endpoints', '#/', 'Endpoints')}${nav('deliveries', '#/deliveries', 'Deliveries')}${nav('alerts', '#/alerts', 'Alerts')}</nav>`}
     </header>
     <main id="main" tabindex="-1" class="page">
       ${signedOut ? html`<${SignedOut} reason=${signedOut} />` : html`<${View} route=${route} key=${route.name} />`}

@@ -33,6 +33,24 @@ const ENDPOINT = { active: '● Active', paused: '‖ Paused', disabled: '⚠ Di
 export const deliveryStatus = (s) => DELIVERY[s] || s
 export const endpointStatus = (s) => ENDPOINT[s] || s
 
+/**
+ * The badge of an endpoint from its health: a failing endpoint never shows the green "Active".
+ * Returns the badge's CSS modifier and its words.
+ * @param {import('./api.js').Endpoint} e
+ * @returns {{ cls: string, label: string }}
+ */
+export function healthBadge(e) {
+  const h = e.health
+  if (!h) return { cls: e.status, label: endpointStatus(e.status) }
+  if (h.state === 'failing') return { cls: 'failing', label: '✕ Failing' }
+  if (h.state === 'recovering') return { cls: 'recovering', label: '↻ Recovering' }
+  if (h.state === 'disabled') return h.disabled_by === 'user' ? { cls: 'paused', label: ENDPOINT.paused } : { cls: 'disabled', label: ENDPOINT.disabled }
+  return { cls: 'active', label: ENDPOINT.active }
+}
+
+/** Endpoints that need the owner's attention: failing now, or turned off by QSM. @param {import('./api.js').Endpoint} e */
+export const needsAttention = (e) => !!e.health && (e.health.state === 'failing' || (e.health.state === 'disabled' && e.health.disabled_by !== 'user'))
+
 /** datetime-local value (local time, minutes) for a Date. */
 export function localInput(date) {
   const pad = (n) => String(n).padStart(2, '0')

@@ -8,6 +8,7 @@ const ROUTES = [
   [/^\/endpoints\/([^/]+)$/, 'endpoint'],
   [/^\/deliveries$/, 'deliveries'],
   [/^\/deliveries\/([^/]+)$/, 'delivery'],
+  [/^\/alerts$/, 'alerts'],
 ]
 
 export function parseRoute(hash) {

@@ -12,13 +12,30 @@ export function dashboardTokenKey(bridgeSecret: string): string {
   return createHmac('sha256', bridgeSecret).update('qsm-dashboard-token').digest('hex')
 }
 
-export async function mintToken(bridgeSecret: string, userId: string, nowMs: number, lifetimeSeconds = TOKEN_MAX_LIFETIME_SECONDS): Promise<string> {
+export async function mintToken(
+  bridgeSecret: string, userId: string, nowMs: number, lifetimeSeconds = TOKEN_MAX_LIFETIME_SECONDS, claims: { email?: string } = {},
+): Promise<string> {
   const iat = Math.floor(nowMs / 1000)
   const exp = iat + Math.min(lifetimeSeconds, TOKEN_MAX_LIFETIME_SECONDS)
-  return sign({ sub: userId, iat, exp }, dashboardTokenKey(bridgeSecret), 'HS256')
+  return sign({ sub: userId, iat, exp, ...(claims.email ? { email: claims.email } : {}) }, dashboardTokenKey(bridgeSecret), 'HS256')
 }
 
-export type TokenCheck = { ok: true; userId: string } | { ok: false; reason: string }
+/**
+ * The owner's address for alerts, when the token carries a usable one. A malformed address is
+ * ignored rather than refusing the sign-in: alerts are a convenience, the dashboard is not.
+ */
+export function alertEmailClaim(value: unknown): string | null {
+  if (typeof value !== 'string') return null
+  const email = value.trim()
+  return isEmailAddress(email) ? email : null
+}
+
+/** One @, something on both sides, a dot in the domain, no spaces or angle brackets; at most 254 characters. */
+export function isEmailAddress(email: string): boolean {
+  return email.length <= 254 && /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:".]{2,}$/.test(email)
+}
+
+export type TokenCheck = { ok: true; userId: string; email: string | null } | { ok: false; reason: string }
 
 /** Verifies signature (HS256 only, so "alg: none" and RS/ES confusion fail), expiry and lifetime. */
 export async function verifyToken(bridgeSecret: string, token: string, nowMs: number): Promise<TokenCheck> {
@@ -45,7 +62,7 @@ export async function verifyToken(bridgeSecret: string, token: string, nowMs: nu
   // "alice " must not sign in as alice: MariaDB's PAD SPACE collation would match her rows.
   const problem = userIdProblem(sub)
   if (problem) return { ok: false, reason: `the token has no valid user id: its sub ${problem}` }
-  return { ok: true, userId: sub as string }
+  return { ok: true, userId: sub as string, email: alertEmailClaim(payload.email) }
 }
 
 function decodeHeader(token: string): Record<string, unknown> | null {

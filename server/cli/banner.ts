@@ -1,6 +1,7 @@
 // The start banner: where the service is, the cron line to paste, how to sign in.
 import type { Config } from '../config/schema.js'
 import { formatDuration } from '../config/duration.js'
+import { describeSmtpUrl } from '../alerts/transport.js'
 
 // Passenger (cPanel "Setup Node.js App") hands the app a socket of its own, not a TCP port, so
 // the process cannot know its public address; only QSM_PUBLIC_URL can say it.
@@ -22,7 +23,9 @@ export function printBanner(opts: { config: Config; port: number | undefined; wr
   const base = publicBase(config, port)
   const out = opts.write ?? ((s: string) => process.stdout.write(s))
   const database = `  Database     ${dbVersion} (${config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl.slice(7) : 'MySQL'})`
-  const retries = `  Retries      ${config.retryScheduleMs.map(formatDuration).join(', ')} (${config.maxAttempts} attempts)`
+  const retries = `  Retries      ${config.retryScheduleMs.map(formatDuration).join(', ')} (${config.maxAttempts} attempts)\n` + (config.smtpUrl
+    ? `  Alerts       e-mail via ${describeSmtpUrl(config.smtpUrl)}, from ${config.alertFrom}`
+    : '  Alerts       off: set QSM_SMTP_URL to e-mail owners when an endpoint fails')
   const curl = (url: string) => `    curl -fsS --max-time ${config.tickBudgetSeconds + 30} "${url}/tick?token=${config.cronToken.slice(0, 4)}…"`
   const lines = ['', '  QSM Webhooks is running', '']
   if (base) {

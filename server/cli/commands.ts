@@ -29,8 +29,14 @@ async function tick(config: Config, log: Logger): Promise<number> {
   const deps = buildDeps({ config, db, log })
   try {
     process.stdout.write(tickLine(await runTick(deps)) + '\n')
+    // After the tick's summary: alert e-mails, each bounded by the SMTP timeouts.
+    if (deps.alerts.enabled) {
+      const mail = await deps.alerts.drainNow()
+      if (mail.sent + mail.failed > 0) process.stdout.write(`alerts: ${mail.sent} e-mails sent, ${mail.failed} to retry\n`)
+    }
     return 0
   } finally {
+    await deps.alerts.stop()
     await deps.sender.close()
     await db.close()
   }
@@ -39,7 +45,7 @@ async function tick(config: Config, log: Logger): Promise<number> {
 async function worker(config: Config, log: Logger): Promise<number> {
   const leaseMs = leaseFromEnv(config)
   const db = await openDatabase(config, log)
-  const deps = buildDeps({ config, db, log })
+  const deps = buildDeps({ config, db, log, alertLoop: true })
   const owner = newOwnerId()
   let stopping = false
   const onSignal = (signal: string) => {
@@ -61,6 +67,7 @@ async function worker(config: Config, log: Logger): Promise<number> {
     )
     return 0
   } finally {
+    await deps.alerts.stop()
     await deps.sender.close()
     await db.close()
   }

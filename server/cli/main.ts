@@ -3,13 +3,14 @@ import { ConfigError } from '../config/load.js'
 import { DatabaseError } from '../db/connect.js'
 import { MigrationError } from '../db/migrate.js'
 import { bootConfig, loggerFor, openDatabase } from '../runtime.js'
-import { mintToken } from '../auth/token.js'
+import { isEmailAddress, mintToken } from '../auth/token.js'
 import { runCommand } from './commands.js'
 
 const USAGE = `Usage: qsm-webhooks <command>
 
   migrate            create or upgrade the database tables
-  token USER_ID      print a one-hour dashboard sign-in link for a user
+  token USER_ID [--email ADDRESS]
+                     print a one-hour dashboard sign-in link for a user (--email: where endpoint alerts go)
   cron-line          print the line to paste into your host's cron
   tick               run due deliveries once (what /tick does) and print a summary
   worker             run deliveries continuously until stopped (SIGTERM/Ctrl-C)
@@ -27,12 +28,18 @@ export async function cli(argv: string[]): Promise<number> {
     const log = loggerFor(config)
     switch (command) {
       case 'token': {
-        const userId = rest[0]
+        const emailAt = rest.indexOf('--email')
+        const email = emailAt >= 0 ? rest[emailAt + 1] : undefined
+        const userId = rest.filter((_, i) => emailAt < 0 || (i !== emailAt && i !== emailAt + 1))[0]
         if (!userId || userId.length > 64) {
-          process.stderr.write('token needs a user id (1-64 characters): qsm-webhooks token USER_ID\n')
+          process.stderr.write('token needs a user id (1-64 characters): qsm-webhooks token USER_ID [--email ADDRESS]\n')
           return 2
         }
-        const token = await mintToken(config.bridgeSecret, userId, Date.now())
+        if (emailAt >= 0 && (!email || !isEmailAddress(email))) {
+          process.stderr.write('--email needs an e-mail address, e.g. --email you@example.com\n')
+          return 2
+        }
+        const token = await mintToken(config.bridgeSecret, userId, Date.now(), undefined, { email })
         process.stdout.write(`Dashboard link for user ${userId} (valid for one hour):\n  ${config.dashboardUrl}#token=${token}\n\nToken only:\n  ${token}\n`)
         return 0
       }

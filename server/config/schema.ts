@@ -73,6 +73,13 @@ export const envSchema = z.object({
   QSM_ROTATION_GRACE: duration(0, 7 * 86_400_000).default(86_400_000),
   QSM_DISABLE_AFTER: duration(3_600_000, 30 * 86_400_000).default(3 * 86_400_000),
   QSM_MAX_ENDPOINTS_PER_USER: int(1, 1000).default(20),
+  QSM_FAILING_AFTER_FAILURES: int(1, 1000).default(3),
+  QSM_FAILING_AFTER: duration(60_000, 86_400_000).default(15 * 60_000),
+  QSM_SMTP_URL: z
+    .string()
+    .default('')
+    .refine((v) => v === '' || /^smtps?:\/\/[^/\s]+/.test(v), { message: 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@localhost:587' }),
+  QSM_ALERT_FROM: z.string().max(320).default(''),
   QSM_ALLOW_PRIVATE_TARGETS: boolText.default(false),
   QSM_RATE_LIMIT_PER_USER: int(1, 1_000_000).default(300),
   QSM_RATE_LIMIT_PER_IP: int(1, 1_000_000).default(600),
@@ -104,6 +111,13 @@ export interface Config {
   rotationGraceMs: number
   disableAfterMs: number
   maxEndpointsPerUser: number
+  /** An endpoint counts as failing after this many failed attempts in a row… */
+  failingAfterFailures: number
+  /** …or when its failures have gone on this long (server/delivery/health-state.ts). */
+  failingAfterMs: number
+  /** Empty: owner alerts are off. Holds a password: never log or show it whole. */
+  smtpUrl: string
+  alertFrom: string
   allowPrivateTargets: boolean
   /** Dashboard API requests per minute per signed-in user, and per client address. */
   rateLimitPerUser: number
@@ -116,6 +130,14 @@ export interface Config {
   logLevel: Parsed['QSM_LOG_LEVEL']
   port: number
   host: string
+}
+
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).hostname || 'localhost'
+  } catch {
+    return 'localhost'
+  }
 }
 
 export function toConfig(p: Parsed): Config {
@@ -137,6 +159,10 @@ export function toConfig(p: Parsed): Config {
     rotationGraceMs: p.QSM_ROTATION_GRACE,
     disableAfterMs: p.QSM_DISABLE_AFTER,
     maxEndpointsPerUser: p.QSM_MAX_ENDPOINTS_PER_USER,
+    failingAfterFailures: p.QSM_FAILING_AFTER_FAILURES,
+    failingAfterMs: p.QSM_FAILING_AFTER,
+    smtpUrl: p.QSM_SMTP_URL,
+    alertFrom: p.QSM_ALERT_FROM || `QSM Webhooks <webhooks@${hostOf(publicUrl)}>`,
     allowPrivateTargets: p.QSM_ALLOW_PRIVATE_TARGETS,
     rateLimitPerUser: p.QSM_RATE_LIMIT_PER_USER,
     rateLimitPerIp: p.QSM_RATE_LIMIT_PER_IP,

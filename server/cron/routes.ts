@@ -27,7 +27,11 @@ export function cronRoutes() {
   const app = newRouter()
   const tick = async (c: Context<AppEnv>) => {
     checkCronToken(c)
-    return c.json(await runTick(c.get('deps')), 200)
+    const deps = c.get('deps')
+    const summary = await runTick(deps)
+    // Alert e-mails go out after the tick, in the background: a slow mail server never delays its answer.
+    deps.alerts.kick()
+    return c.json(summary, 200)
   }
   app.openapi(tickGetRoute, tick)
   app.openapi(tickPostRoute, tick)

@@ -18,4 +18,4 @@ function ulid(now: number = Date.now()): string {
   return time + rand
 }
 
-export const newId = (prefix: 'wh' | 'evt' | 'dlv' | 'key', now?: number) => `${prefix}_${ulid(now)}`
+export const newId = (prefix: 'wh' | 'evt' | 'dlv' | 'key' | 'mail', now?: number) => `${prefix}_${ulid(now)}`

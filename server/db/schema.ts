@@ -23,6 +23,12 @@ export interface EndpointsTable {
   failing_since: number | null
   /** JSON [{"name","value_enc"}]: custom request headers, each value AES-GCM sealed like the secret. */
   custom_headers: string | null
+  /** Failed attempts in the current streak (test sends and operational events excluded). */
+  consecutive_failures: Generated<number>
+  last_failure_at: number | null
+  last_failure_error: string | null
+  /** The health state the owner was last told about: healthy | failing | disabled (see delivery/health-alerts.ts). */
+  alert_state: Generated<string>
   created_at: number
   updated_at: number
 }
@@ -90,12 +96,42 @@ export interface IdempotencyKeysTable {
   created_at: number
 }
 
+export interface AlertSettingsTable {
+  user_id: string
+  email: string | null
+  enabled: number
+  /** token (from the sign-in link) | user (set on the Alerts screen) */
+  source: string
+  updated_at: number
+}
+
+export interface AlertOutboxTable {
+  id: string
+  user_id: string
+  endpoint_id: string
+  /** failing | disabled | recovered */
+  kind: string
+  to_address: string
+  subject: string
+  body: string
+  /** pending | sent | failed */
+  status: string
+  attempts: number
+  next_attempt_at: number | null
+  lease_until: number | null
+  last_error: string | null
+  created_at: number
+  sent_at: number | null
+}
+
 export interface Database {
   endpoints: EndpointsTable
   events: EventsTable
   deliveries: DeliveriesTable
   delivery_attempts: DeliveryAttemptsTable
   idempotency_keys: IdempotencyKeysTable
+  alert_settings: AlertSettingsTable
+  alert_outbox: AlertOutboxTable
 }
 
 export type EndpointRow = Selectable<EndpointsTable>

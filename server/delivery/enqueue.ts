@@ -21,6 +21,8 @@ export async function enqueueDeliveries(
   db: Kysely<Database>,
   events: readonly EnqueueEvent[],
   now: number,
+  /** Operational events are never sent to the endpoint they are about (health-alerts.ts). */
+  opts: { excludeEndpointId?: string } = {},
 ): Promise<Map<string, number>> {
   const counts = new Map(events.map((e) => [e.id, 0]))
   if (events.length === 0) return counts
@@ -29,7 +31,7 @@ export async function enqueueDeliveries(
   const rows: Insertable<DeliveriesTable>[] = []
   for (const event of events) {
     for (const endpoint of endpointsByUser.get(event.user_id) ?? []) {
-      if (!endpointWants(endpoint.patterns, event.type)) continue
+      if (endpoint.id === opts.excludeEndpointId || !endpointWants(endpoint.patterns, event.type)) continue
       rows.push({
         id: newId('dlv', now), event_id: event.id, endpoint_id: endpoint.id, user_id: event.user_id, event_type: event.type,
         status: 'pending', attempts: 0, next_attempt_at: now, lease_owner: null,

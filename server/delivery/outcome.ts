@@ -5,6 +5,7 @@ import type { Random } from '../clock.js'
 import type { Claim } from './claim.js'
 import { classifyResult, nextAttemptAt } from './retry-policy.js'
 import type { ErrorClass, SendResult } from './types.js'
+import { isOperationalType } from '../events/types.js'
 
 export type Trigger = 'scheduled' | 'manual' | 'replay' | 'test'
 
@@ -63,18 +64,21 @@ export function afterSend(
   // endpoint; sending a failed test again (Redeliver) is one more such check.
   if (isTest) return { claim, trigger, attempt, status: 'failed', nextAttemptAt: null, lastError: attempt.error, endpointEffect: 'none' }
   if (verdict === 'gone') return { claim, trigger, attempt, status: 'failed', nextAttemptAt: null, lastError: attempt.error, endpointEffect: 'gone' }
+  // A failed operational event (endpoint.failing …) does not count against its receiver: otherwise
+  // it could make that endpoint fail in turn and raise operational events about itself, and so on.
+  const endpointEffect = isOperationalType(claim.event_type) ? 'none' : 'streak'
   // A redelivery or replay is one extra attempt outside the automatic budget: when it fails the
   // delivery goes back to where it was — its automatic retry, if one was waiting, at the same
   // time; otherwise failed — and no new retries are scheduled for it.
   if (isManual(trigger)) {
     return {
-      claim, trigger, attempt, status: claim.resumeAt === null ? 'failed' : 'pending', nextAttemptAt: claim.resumeAt, lastError: attempt.error, endpointEffect: 'streak',
+      claim, trigger, attempt, status: claim.resumeAt === null ? 'failed' : 'pending', nextAttemptAt: claim.resumeAt, lastError: attempt.error, endpointEffect,
     }
   }
   const automaticMade = claim.attempts - claim.manualAttempts + 1
   const next = nextAttemptAt(automaticMade, finishedAt, config.retryScheduleMs, config.maxAttempts, random, result.retryAfterMs)
   return {
-    claim, trigger, attempt, status: next === null ? 'failed' : 'pending', nextAttemptAt: next, lastError: attempt.error, endpointEffect: 'streak',
+    claim, trigger, attempt, status: next === null ? 'failed' : 'pending', nextAttemptAt: next, lastError: attempt.error, endpointEffect,
   }
 }
 

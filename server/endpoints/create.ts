@@ -31,6 +31,10 @@ export async function createEndpoint(deps: Deps, userId: string, input: CreateEn
     previous_expires_at: null,
     failing_since: null,
     custom_headers: input.headers ? sealHeaders(input.headers, config.appKey) : null,
+    consecutive_failures: 0,
+    last_failure_at: null,
+    last_failure_error: null,
+    alert_state: 'healthy',
     created_at: now,
     updated_at: now,
   }

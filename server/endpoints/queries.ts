@@ -3,7 +3,8 @@
 // The secret never leaves through here: only secret.ts and create.ts hand out plaintext.
 import type { Kysely } from 'kysely'
 import type { Database, EndpointRow } from '../db/schema.js'
-import type { EndpointApi } from './schemas.js'
+import type { EndpointApi, RecentFailureApi } from './schemas.js'
+import { healthOf, type HealthPolicy } from '../delivery/health-state.js'
 import { type Stats, NO_STATS } from './stats.js'
 import { maskedHeaders } from './custom-headers.js'
 import { isoTime } from '../http/iso-time.js'
@@ -21,8 +22,9 @@ function activePrevious(row: EndpointRow, nowMs: number): { id: string; expiresA
   return { id: row.previous_key_id, expiresAt }
 }
 
-export function endpointToApi(row: EndpointRow, nowMs: number, stats: Stats = NO_STATS): EndpointApi {
+export function endpointToApi(row: EndpointRow, nowMs: number, policy: HealthPolicy, stats: Stats = NO_STATS, recentFailures: RecentFailureApi[] = []): EndpointApi {
   const previous = activePrevious(row, nowMs)
+  const health = healthOf(row, policy)
   return {
     id: row.id,
     url: row.url,
@@ -39,6 +41,9 @@ export function endpointToApi(row: EndpointRow, nowMs: number, stats: Stats = NO
     created_at: isoTime(row.created_at)!,
     updated_at: isoTime(row.updated_at)!,
     stats,
+    health: {
+      ...health, since: isoTime(health.since), failing_since: isoTime(health.failing_since), last_failure_at: isoTime(health.last_failure_at), recent_failures: recentFailures,
+    },
   }
 }
 

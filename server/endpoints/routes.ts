@@ -6,6 +6,7 @@ import { notFound } from '../http/errors.js'
 import { createEndpointRoute, deleteRoute, getRoute, listRoute, revealRoute, rotateRoute, updateRoute } from './route-defs.js'
 import { endpointToApi, findEndpoint, listEndpointRows } from './queries.js'
 import { endpointStats } from './stats.js'
+import { recentFailures } from './recent-failures.js'
 import { createEndpoint } from './create.js'
 import { updateEndpoint } from './update.js'
 import { deleteEndpoint } from './remove.js'
@@ -16,11 +17,17 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../http/context.js'
 import type { EndpointRow } from '../db/schema.js'
 
+const policyOf = (c: Context<AppEnv>) => {
+  const { config } = c.get('deps')
+  return { failingAfterFailures: config.failingAfterFailures, failingAfterMs: config.failingAfterMs }
+}
+
 async function withStats(c: Context<AppEnv>, row: EndpointRow) {
   const { db, clock } = c.get('deps')
   const now = clock.now()
   const stats = await endpointStats(db.db, c.get('userId'), [row.id], now)
-  return endpointToApi(row, now, stats.get(row.id))
+  const failures = await recentFailures(db.db, c.get('userId'), row.id)
+  return endpointToApi(row, now, policyOf(c), stats.get(row.id), failures)
 }
 
 async function mustFind(c: Context<AppEnv>, id: string): Promise<EndpointRow> {
@@ -39,12 +46,12 @@ export function endpointRoutes() {
     const now = clock.now()
     const { rows, nextCursor } = await listEndpointRows(db.db, userId, c.req.valid('query'))
     const stats = await endpointStats(db.db, userId, rows.map((r) => r.id), now)
-    return c.json({ data: rows.map((r) => endpointToApi(r, now, stats.get(r.id))), next_cursor: nextCursor }, 200)
+    return c.json({ data: rows.map((r) => endpointToApi(r, now, policyOf(c), stats.get(r.id))), next_cursor: nextCursor }, 200)
   })
 
   app.openapi(createEndpointRoute, async (c) => {
     const { row, secret } = await createEndpoint(c.get('deps'), c.get('userId'), c.req.valid('json'))
-    return c.json({ ...endpointToApi(row, c.get('deps').clock.now()), secret }, 201)
+    return c.json({ ...endpointToApi(row, c.get('deps').clock.now(), policyOf(c)), secret }, 201)
   })
 
   app.openapi(getRoute, async (c) => c.json(await withStats(c, await mustFind(c, c.req.valid('param').id)), 200))

@@ -95,6 +95,34 @@ export const EndpointStats = z
   })
   .openapi('EndpointStats')
 
+export const RecentFailure = z
+  .object({
+    at: z.string(),
+    delivery_id: z.string(),
+    event_type: z.string(),
+    status_code: z.number().int().nullable(),
+    error: z.string().nullable(),
+    hint: z.string().nullable().openapi({ description: 'What to do about it, in plain words' }),
+  })
+  .openapi('RecentFailure')
+
+export const EndpointHealth = z
+  .object({
+    state: z.enum(['healthy', 'failing', 'disabled', 'recovering']).openapi({
+      description: 'failing: QSM_FAILING_AFTER_FAILURES failed attempts in a row or failures for QSM_FAILING_AFTER; ' +
+        'recovering: turned on again (or failing before) and no successful delivery yet',
+    }),
+    since: z.string().nullable().openapi({ description: 'failing: when the failures began; disabled: when it was turned off' }),
+    consecutive_failures: z.number().int().openapi({ description: 'Failed attempts in a row (test sends not counted)' }),
+    failing_since: z.string().nullable().openapi({ description: 'Start of the current run of failures, also while disabled (where a redelivery starts from)' }),
+    last_error: z.string().nullable().openapi({ description: 'The last failed attempt, in words' }),
+    last_failure_at: z.string().nullable(),
+    disabled_by: z.enum(['user', 'gone', 'failure_period']).nullable().openapi({ description: 'gone: the endpoint answered 410; failure_period: failing for QSM_DISABLE_AFTER' }),
+    disabled_reason: z.string().nullable(),
+    recent_failures: z.array(RecentFailure).openapi({ description: 'Up to 5 newest failed attempts with a hint each; filled on GET /v1/webhooks/{id}, [] in lists' }),
+  })
+  .openapi('EndpointHealth')
+
 export const Endpoint = z
   .object({
     id: z.string(),
@@ -112,6 +140,7 @@ export const Endpoint = z
     created_at: z.string(),
     updated_at: z.string(),
     stats: EndpointStats,
+    health: EndpointHealth,
   })
   .openapi('Endpoint')
 
@@ -135,3 +164,4 @@ export const ListQuery = z.object({
 export type CreateEndpointInput = z.infer<typeof CreateEndpointBody>
 export type UpdateEndpointInput = z.infer<typeof UpdateEndpointBody>
 export type EndpointApi = z.infer<typeof Endpoint>
+export type RecentFailureApi = z.infer<typeof RecentFailure>

@@ -20,11 +20,12 @@ export async function updateEndpoint(deps: Deps, userId: string, id: string, inp
   if (input.description !== undefined) changes.description = input.description
   if (input.event_types !== undefined) changes.event_types = normalisePatterns(input.event_types)
   if (input.headers !== undefined) changes.custom_headers = sealHeaders(input.headers, config.appKey)
-  if (input.is_active === false) changes.is_active = 0
+  if (input.is_active === false && Number(row.is_active) === 1) Object.assign(changes, { is_active: 0, disabled_at: now })
   if (input.is_active === true && Number(row.is_active) !== 1) {
     // Turning it back on is the user saying "try again": forget why the system stopped it and
     // restart the failure streak, or the next failure would disable it again at once.
-    Object.assign(changes, { is_active: 1, disabled_reason: null, disabled_at: null, failing_since: null })
+    // alert_state stays: the owner was told it broke, so it shows as recovering until a success.
+    Object.assign(changes, { is_active: 1, disabled_reason: null, disabled_at: null, failing_since: null, consecutive_failures: 0 })
   }
   // (A user pausing an endpoint the system already disabled keeps the reason on show.)
 

@@ -16,6 +16,9 @@ export const DESCRIPTIONS: Record<EventType, string> = {
   'overflow.hold_started': 'Incoming mail is now deferred (Overflow Hold) because a limit was reached.',
   'overflow.hold_released': 'An Overflow Hold ended and held mail flows again.',
   'webhook.test': 'A test event sent from the dashboard; it carries no mail data.',
+  'endpoint.failing': 'One of your other endpoints started failing (several failed deliveries in a row, or failures for 15 minutes).',
+  'endpoint.disabled': 'QSM turned one of your other endpoints off: it answered 410 Gone, or failed continuously for the failure period.',
+  'endpoint.recovered': 'An endpoint that was failing or turned off delivered successfully again.',
 }
 
 export interface CatalogueEntry {

@@ -20,6 +20,10 @@ const alias = { id: 'als_01HZ3K8M2N4P6Q8R0S2T4V6W8X', address: 'shop@alias.examp
 const destination = { id: 'dst_01HZ3K9A1B2C3D4E5F6G7H8J9K', address_masked: 'j***@gmail.com', type: 'email' } as const
 const envelope = { schema_version: 1, user_id: 'usr_1042' } as const
 const system = (id: string) => ({ type: 'system', id }) as const
+const opsEndpoint = {
+  id: 'wh_01JB7K2M4N6P8Q0R2S4T6V8W0X', description: 'Order system', url_host: 'orders.example.com',
+  dashboard_url: 'https://hooks.example.com/dashboard/#/endpoints/wh_01JB7K2M4N6P8Q0R2S4T6V8W0X',
+}
 
 export const EXAMPLES: { [T in EventType]: EventOf<T> } = {
   'email.received': {
@@ -94,5 +98,26 @@ export const EXAMPLES: { [T in EventType]: EventOf<T> } = {
     ...envelope, id: 'evt_01JBC3D4E5F6G7H8J9K0M1N2PQ', type: 'webhook.test', occurred_at: '2026-11-28T17:00:00.000Z',
     actor: { type: 'user', id: 'usr_1042' },
     data: { endpoint_id: 'wh_01JBC3D4E5F6G7H8J9K0M1N2PR', note: 'A test event sent from the QSM Webhooks dashboard.' },
+  },
+  'endpoint.failing': {
+    ...envelope, id: 'evt_01JBD4E5F6G7H8J9K0M1N2P3QR', type: 'endpoint.failing', occurred_at: '2026-11-28T18:06:00.000Z',
+    actor: system('endpoint-health'),
+    data: {
+      endpoint: opsEndpoint, failing_since: '2026-11-28T18:00:00.000Z', consecutive_failures: 3,
+      last_error: 'HTTP 500',
+    },
+  },
+  'endpoint.disabled': {
+    ...envelope, id: 'evt_01JBG7H8J9K0M1N2P3Q4R5S6TV', type: 'endpoint.disabled', occurred_at: '2026-12-01T18:00:00.000Z',
+    actor: system('endpoint-health'),
+    data: {
+      endpoint: opsEndpoint, disabled_at: '2026-12-01T18:00:00.000Z', disabled_by: 'failure_period',
+      reason: 'Failing continuously for 3 days (since 2026-11-28 18:00 UTC)', last_error: 'HTTP 500',
+    },
+  },
+  'endpoint.recovered': {
+    ...envelope, id: 'evt_01JBH8J9K0M1N2P3Q4R5S6T7VW', type: 'endpoint.recovered', occurred_at: '2026-11-28T19:30:00.000Z',
+    actor: system('endpoint-health'),
+    data: { endpoint: opsEndpoint, recovered_at: '2026-11-28T19:30:00.000Z', failing_since: '2026-11-28T18:00:00.000Z' },
   },
 }

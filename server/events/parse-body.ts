@@ -3,6 +3,7 @@
 // as it is after fixing the cause without creating half a batch twice.
 import { ApiError, type FieldProblem } from '../http/errors.js'
 import { checkEvent } from './validate.js'
+import { isOperationalType } from './types.js'
 import { exceedsDepth, MAX_JSON_DEPTH } from '../http/json-depth.js'
 import type { EventEnvelope } from './schemas/envelope.js'
 
@@ -36,6 +37,8 @@ export function parseEventsBody(text: string): IncomingEvent[] {
     if (!check.ok) problems.push(...check.problems)
     else if (check.event.type === 'webhook.test') {
       problems.push({ path: isBatch ? `events.${i}.type` : 'type', message: 'webhook.test is sent only by the test button' })
+    } else if (isOperationalType(check.event.type)) {
+      problems.push({ path: isBatch ? `events.${i}.type` : 'type', message: `${check.event.type} is sent only by QSM Webhooks itself, about your endpoints` })
     } else valid.push(check.event)
   })
   if (problems.length > 0) {

@@ -10,7 +10,14 @@ export const EVENT_TYPES = [
   'overflow.hold_started',
   'overflow.hold_released',
   'webhook.test',
+  'endpoint.failing',
+  'endpoint.disabled',
+  'endpoint.recovered',
 ] as const
+
+/** Sent by QSM Webhooks itself about the user's endpoints; the mail app cannot send them. */
+export const OPERATIONAL_TYPES: readonly string[] = ['endpoint.failing', 'endpoint.disabled', 'endpoint.recovered']
+export const isOperationalType = (type: string) => OPERATIONAL_TYPES.includes(type)
 
 export type EventType = (typeof EVENT_TYPES)[number]
 

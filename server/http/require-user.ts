@@ -2,6 +2,7 @@
 import { createMiddleware } from 'hono/factory'
 import { verifyToken } from '../auth/token.js'
 import { ApiError } from './errors.js'
+import { rememberTokenEmail } from '../alerts/settings.js'
 import type { AppEnv } from './context.js'
 
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
@@ -19,5 +20,8 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
     const seconds = String(Math.max(1, Math.ceil(wait / 1000)))
     throw new ApiError('rate_limited', `Too many requests for this account; try again in ${seconds} s`, undefined, { 'Retry-After': seconds })
   }
+  // The mail app puts the owner's address in the sign-in link; it becomes the alert address
+  // unless the user chose another on the Alerts screen. Written only when it changes.
+  if (check.email) await rememberTokenEmail(c.get('deps').db, check.userId, check.email, clock.now())
   await next()
 })

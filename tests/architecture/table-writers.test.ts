@@ -25,11 +25,17 @@ const ALLOWED: Record<string, RegExp> = {
   deliveries: /^server\/(delivery\/|db\/write-first\.ts$)/,
   delivery_attempts: /^server\/delivery\//,
   events: /^server\/(events\/|delivery\/)/,
-  endpoints: /^server\/(endpoints\/|delivery\/endpoint-health\.ts$)/,
+  endpoints: /^server\/(endpoints\/|delivery\/(endpoint-health|health-alerts)\.ts$)/,
   idempotency_keys: /^server\/idempotency\//,
+  alert_settings: /^server\/alerts\//,
+  alert_outbox: /^server\/alerts\//,
 }
 
 describe('table writers', () => {
+  it('lets only the alerts folder write alert settings and the alert outbox', () => {
+    expect(writes().filter(([f, t]) => (t === 'alert_settings' || t === 'alert_outbox') && !ALLOWED[t]!.test(f))).toEqual([])
+  })
+
   const found = writes()
 
   it('finds the writers it checks (the scan itself works)', () => {

@@ -122,6 +122,14 @@ describe('the PHP bridge against the running server', () => {
     expect(forged.status).toBe(401)
   })
 
+  it("passes the owner's address in the dashboard link, and the server keeps it for alerts", async () => {
+    const res = php([CLI, 'url', 'usr_8', 'owner@example.test'])
+    const token = (JSON.parse(res.stdout) as { url: string }).url.split('#token=')[1]!
+    const settings = await fetch(`${baseUrl()}/v1/alert-settings`, { headers: { authorization: `Bearer ${token}` } })
+    expect(settings.status).toBe(200)
+    expect(await settings.json()).toMatchObject({ email: 'owner@example.test', enabled: true, source: 'token' })
+  })
+
   it('spools quickly while the server is down, then a cron flush delivers each event exactly once', async () => {
     await seedEndpoint(db, { userId: 'usr_7', eventTypes: ['*'] })
     await stopServer()

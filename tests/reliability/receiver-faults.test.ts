@@ -43,10 +43,13 @@ for (const dialect of dialects()) {
       await endless?.close()
     })
 
+    // Every mail-app event, but not the endpoint.* events these misbehaving receivers raise about
+    // each other (tests/server/delivery/health-alerts.test.ts covers those).
+    const PATTERNS = ['email.*', 'usage.*', 'overflow.*']
     async function endpoint(app: TestApp, url: string): Promise<LedgerEndpoint> {
-      const res = await app.call('u1', 'POST', '/v1/webhooks', { url, event_types: ['*'] })
+      const res = await app.call('u1', 'POST', '/v1/webhooks', { url, event_types: PATTERNS })
       expect(res.status).toBe(201)
-      return { id: res.json.id, userId: 'u1', url, patterns: ['*'], secrets: [res.json.secret] }
+      return { id: res.json.id, userId: 'u1', url, patterns: PATTERNS, secrets: [res.json.secret] }
     }
 
     const tick = async (app: TestApp) => {

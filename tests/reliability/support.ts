@@ -3,6 +3,7 @@
 import { sql } from 'kysely'
 import { sign } from '../../server/signing/sign.js'
 import { EXAMPLES } from '../../server/events/examples.js'
+import { isOperationalType } from '../../server/events/types.js'
 import { newId } from '../../server/db/ids.js'
 import type { Db } from '../../server/db/connect.js'
 import { ALL_TABLES } from '../helpers/db.js'
@@ -10,7 +11,8 @@ import { TEST_SECRETS } from '../helpers/config.js'
 import { parseJsonOr } from '../helpers/json.js'
 
 export type ExampleType = keyof typeof EXAMPLES
-export const BRIDGE_TYPES = (Object.keys(EXAMPLES) as ExampleType[]).filter((t) => t !== 'webhook.test')
+/** What the mail app may send: not the test button's event, nor the server's own endpoint.* events. */
+export const BRIDGE_TYPES = (Object.keys(EXAMPLES) as ExampleType[]).filter((t) => t !== 'webhook.test' && !isOperationalType(t))
 
 /** A valid event envelope of `type` for `userId` with a fresh id. */
 export function exampleEvent(type: ExampleType = 'email.failed', userId = 'u1', id = newId('evt')) {

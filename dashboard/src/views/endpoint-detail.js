@@ -3,7 +3,7 @@ import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
 import { api } from '../api.js'
 import { announce } from '../announce.js'
-import { ago, endpointStatus, fullTime } from '../format.js'
+import { ago, fullTime, healthBadge } from '../format.js'
 import { go } from '../router.js'
 import { ConfirmButton } from '../ui/confirm.js'
 import { ErrorBox, Loading, PageTitle } from '../ui/states.js'
@@ -12,6 +12,10 @@ import { statsFacts } from '../ui/stats.js'
 import { SecretPanel } from './secret-panel.js'
 import { TestPanel } from './test-panel.js'
 import { takeNewSecret } from './new-secret.js'
+import { HealthPanel, RedeliverOffer } from './health-panel.js'
+
+/** Failed deliveries from a little before the failures began (retries of earlier events failed too). */
+const REDELIVER_MARGIN_MS = 3 * 3600 * 1000
 
 /** Ends a reason from the API with a full stop, so the next sentence does not run on. */
 const sentence = (t) => (/[.!?]$/.test(t) ? t : `${t}.`)
@@ -23,6 +27,7 @@ export function EndpointDetail({ id }) {
   const { data: e, error, loading, reload, setData } = useLoad(() => api.getEndpoint(id), [id])
   const [actionError, setActionError] = useState(/** @type {unknown} */ (null))
   const [busy, setBusy] = useState(false)
+  const [offerSince, setOfferSince] = useState(/** @type {string | null} */ (null))
   if (!e) {
     return html`<section><${PageTitle}>Endpoint<//>
       ${loading ? html`<${Loading} what="the endpoint" />` : html`<${ErrorBox} error=${error} onRetry=${reload} title="This endpoint could not be loaded" />`}
@@ -34,8 +39,12 @@ export function EndpointDetail({ id }) {
     setBusy(true)
     setActionError(null)
     try {
-      const updated = await api.updateEndpoint(id, { is_active: e.status !== 'active' })
+      const turningOn = e.status !== 'active'
+      // Where trouble began, read before turning on (turning on clears the failure record).
+      const start = e.health && (e.health.failing_since || (e.health.disabled_by !== 'user' && e.health.since))
+      const updated = await api.updateEndpoint(id, { is_active: turningOn })
       setData(updated)
+      if (turningOn && start) setOfferSince(new Date(Date.parse(start) - REDELIVER_MARGIN_MS).toISOString())
       announce(updated.status === 'active' ? 'Endpoint is on. QSM sends events to it again.' : 'Endpoint paused. Events that happen while it is paused are not sent to it.')
     } catch (err) {
       setActionError(err)
@@ -56,8 +65,10 @@ export function EndpointDetail({ id }) {
     <p class="crumb"><a href="#/">Endpoints</a></p>
     <div class="page-head">
       <${PageTitle}>${e.description || 'Endpoint'}<//>
-      <span class=${`badge badge-${e.status}`} data-testid="endpoint-status">${endpointStatus(e.status)}</span>
+      <span class=${`badge badge-${healthBadge(e).cls}`} data-testid="endpoint-status">${healthBadge(e).label}</span>
     </div>
+    <${HealthPanel} e=${e} />
+    ${offerSince && html`<${RedeliverOffer} endpointId=${id} since=${offerSince} onDone=${reload} />`}
     ${e.status === 'disabled' && html`<div class="box box-warning"><p><strong>QSM turned this endpoint off${e.disabled_at ? ` ${ago(e.disabled_at)}` : ''}.</strong>
       ${' '}${sentence(e.disabled_reason || 'It kept failing')} Fix the receiver, send a test event, then turn it on again.</p></div>`}
     <dl class="facts facts-wide">

@@ -8,6 +8,7 @@ import { EmailFailed, EmailForwarded, EmailOversize, EmailReceived, EmailSpam } 
 import { UsageThresholdReached } from './usage.js'
 import { HoldReleased, HoldStarted } from './overflow.js'
 import { WebhookTest } from './test.js'
+import { EndpointDisabled, EndpointFailing, EndpointRecovered } from './endpoint.js'
 
 export const EVENT_ID = /^evt_[A-Za-z0-9]{10,60}$/
 export const SCHEMA_VERSION = 1
@@ -42,6 +43,9 @@ export const DATA_SCHEMAS = {
   'overflow.hold_started': HoldStarted,
   'overflow.hold_released': HoldReleased,
   'webhook.test': WebhookTest,
+  'endpoint.failing': EndpointFailing,
+  'endpoint.disabled': EndpointDisabled,
+  'endpoint.recovered': EndpointRecovered,
 } as const satisfies Record<EventType, z.ZodType>
 
 function eventSchema<T extends EventType>(type: T) {
@@ -58,6 +62,9 @@ export const EVENT_SCHEMAS = {
   'overflow.hold_started': eventSchema('overflow.hold_started'),
   'overflow.hold_released': eventSchema('overflow.hold_released'),
   'webhook.test': eventSchema('webhook.test'),
+  'endpoint.failing': eventSchema('endpoint.failing'),
+  'endpoint.disabled': eventSchema('endpoint.disabled'),
+  'endpoint.recovered': eventSchema('endpoint.recovered'),
 } as const
 
 /** Any event: the type picks the data schema, so errors name the right fields. */

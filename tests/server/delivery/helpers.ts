@@ -6,6 +6,7 @@ import type { Db } from '../../../server/db/connect.js'
 import { encryptSecret, generateSecret } from '../../../server/crypto/secrets.js'
 import { runDue, type RunSummary } from '../../../server/delivery/runner.js'
 import { makeTestApp, type TestApp } from '../../helpers/app.js'
+import type { DepsParts } from '../../../server/deps.js'
 import { seedEndpoint, seedPair } from '../../helpers/seed.js'
 import { TEST_SECRETS } from '../../helpers/config.js'
 
@@ -21,8 +22,8 @@ export interface Harness extends TestApp {
   endpointRow(id: string): Promise<any>
 }
 
-export function harness(db: Db, env: Record<string, string> = {}): Harness {
-  const t = makeTestApp(db, { env })
+export function harness(db: Db, env: Record<string, string> = {}, deps: Partial<DepsParts> = {}): Harness {
+  const t = makeTestApp(db, { env, deps })
   return {
     ...t,
     async endpoint(userId, url) {

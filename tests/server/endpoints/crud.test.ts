@@ -31,6 +31,10 @@ for (const dialect of dialects()) {
         created_at: now,
         updated_at: now,
         stats: { deliveries_24h: 0, success_rate_24h: null, last_delivery_at: null, last_delivery_status: null },
+        health: {
+          state: 'healthy', since: null, consecutive_failures: 0, failing_since: null, last_error: null, last_failure_at: null,
+          disabled_by: null, disabled_reason: null, recent_failures: [],
+        },
         secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
       })
     })

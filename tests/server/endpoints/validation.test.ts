@@ -122,7 +122,7 @@ for (const dialect of dialects()) {
 
     it('refuses an unknown event type or group, naming its position', async () => {
       await expectRefused({ ...HOOK, event_types: ['email.received', 'email.bounced'] }, 'event_types.1', '"email.bounced" is not an event type (see GET /v1/event-types)')
-      await expectRefused({ ...HOOK, event_types: ['mail.*'] }, 'event_types.0', '"mail.*" matches no event types (known groups: email.*, usage.*, overflow.*, webhook.*)')
+      await expectRefused({ ...HOOK, event_types: ['mail.*'] }, 'event_types.0', '"mail.*" matches no event types (known groups: email.*, usage.*, overflow.*, webhook.*, endpoint.*)')
       await expectRefused({ ...HOOK, event_types: [7] }, 'event_types.0', 'must be a string')
     })
 
