@@ -7,12 +7,12 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ descrip
 const tags = ['Alerts']
 
 export const getSettingsRoute = createRoute({
-  method: 'get', path: '/', security: bearerSecurity, tags, summary: 'Where endpoint alert e-mails go',
+  method: 'get', path: '/', operationId: 'getAlertSettings', security: bearerSecurity, tags, summary: 'Where endpoint alert e-mails go',
   responses: { 200: json(AlertSettings, "The signed-in user's alert settings") },
 })
 
 export const putSettingsRoute = createRoute({
-  method: 'put', path: '/', security: bearerSecurity, tags, summary: 'Change the alert address, or turn alerts off',
+  method: 'put', path: '/', operationId: 'updateAlertSettings', security: bearerSecurity, tags, summary: 'Change the alert address, or turn alerts off',
   description: 'An address set here wins over the one in the sign-in link from then on.',
   request: { body: { content: { 'application/json': { schema: AlertSettingsBody } }, required: true } },
   responses: { 200: json(AlertSettings, 'The saved settings') },
