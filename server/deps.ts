@@ -11,12 +11,15 @@ import { createUndiciSender } from './delivery/sender.js'
 import { startScheduler } from './delivery/scheduler.js'
 import { idleDispatcher, type Dispatcher, type EngineDeps } from './delivery/types.js'
 import { createIngestBatcher, type IngestBatcher } from './events/group-commit.js'
+import { createDnsResolver, systemResolver, type TenantResolver } from './net/dns-resolver.js'
 
 export interface Deps extends EngineDeps {
   /** Commits ingested events in groups (one transaction for many requests under load). */
   ingest: IngestBatcher
   /** Wakes the in-process delivery loop after ingest so first attempts start without a tick. */
   dispatcher: Dispatcher
+  /** Host name resolution (c-ares, capped per user, cached): endpoint checks and the sender share it. */
+  dns: TenantResolver
 }
 
 export interface DepsParts {
@@ -34,15 +37,17 @@ export interface DepsParts {
 
 export function buildDeps(parts: DepsParts): Deps {
   const { config } = parts
+  const dns = config.dnsServers.length > 0 ? createDnsResolver({ servers: config.dnsServers }) : systemResolver()
   const deps: Deps = {
+    dns,
     db: parts.db,
     config,
     log: parts.log,
     clock: parts.clock ?? systemClock,
     random: parts.random ?? Math.random,
-    sender: parts.sender ?? createUndiciSender({ allowPrivateTargets: config.allowPrivateTargets, concurrency: config.concurrency }),
+    sender: parts.sender ?? createUndiciSender({ allowPrivateTargets: config.allowPrivateTargets, concurrency: Math.max(config.concurrency, config.userConcurrency), resolve: dns }),
     // One limiter per process: everything that sends here (loop, /tick, test sends) shares its slots.
-    limiter: new SendLimiter(config.concurrency, config.userConcurrency),
+    limiter: new SendLimiter(config.concurrency, config.userConcurrency, config.endpointConcurrency),
     dispatcher: parts.dispatcher ?? idleDispatcher,
     ingest: createIngestBatcher(parts.db, () => deps.clock.now(), (results) => {
       // Only after the commit: the delivery loop must find the rows it is woken for.

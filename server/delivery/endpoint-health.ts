@@ -2,6 +2,7 @@
 // short statement at a time in endpoint id order: endpoint rows are shared by many deliveries, and
 // holding their locks inside the ack transaction would make concurrent acks wait on each other.
 // (On SQLite, which has one writer anyway, the statements share one write transaction.)
+import { bumpEndpoint } from '../endpoints/versions.js'
 import type { Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
@@ -71,6 +72,7 @@ async function applyOn(q: Kysely<Database>, { clear, toClear, streak, gone }: Ef
   if (toClear.size > 0) {
     await q.updateTable('endpoints').set({ failing_since: null }).where('id', 'in', sorted(toClear)).where('failing_since', 'is not', null).execute()
   }
+  bumpEndpoint(...gone, ...streak)
   for (const id of sorted(gone)) {
     await q
       .updateTable('endpoints')

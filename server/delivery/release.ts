@@ -6,7 +6,7 @@ import { autocommitWrites } from '../db/write-first.js'
 import type { Claim } from './claim.js'
 
 /** Gives back specific claims; each is guarded by its lease, so a row someone else holds now is left alone. */
-export async function releaseClaims(db: Db, claims: readonly Pick<Claim, 'id' | 'owner' | 'leaseUntil'>[], nowMs: number): Promise<number> {
+export async function releaseClaims(db: Db, claims: readonly Pick<Claim, 'id' | 'owner' | 'leaseUntil'>[], nowMs: number, dueAt = nowMs): Promise<number> {
   let released = 0
   const groups = new Map<string, { owner: string; leaseUntil: number; ids: string[] }>()
   for (const c of claims) {
@@ -20,7 +20,7 @@ export async function releaseClaims(db: Db, claims: readonly Pick<Claim, 'id' | 
     for (const g of groups.values()) {
       const res = await q
         .updateTable('deliveries')
-        .set({ lease_owner: null, next_attempt_at: nowMs, updated_at: nowMs })
+        .set({ lease_owner: null, next_attempt_at: dueAt, updated_at: nowMs })
         .where('id', 'in', g.ids)
         .where('lease_owner', '=', g.owner)
         .where('next_attempt_at', '=', g.leaseUntil)

@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { MANUAL_MARKER } from './claim.js'
+import { TEST_EVENT_TYPE } from './test-delivery.js'
 
 /** False when a runner claimed the row meanwhile (it keeps it: the guard is on the lease owner). */
 export async function requeueOne(db: Kysely<Database>, deliveryId: string, nowMs: number): Promise<boolean> {
@@ -26,6 +27,7 @@ export async function requeueFailed(db: Kysely<Database>, ids: string[], nowMs: 
       .set({ status: 'pending', next_attempt_at: nowMs, lease_owner: MANUAL_MARKER, updated_at: nowMs })
       .where('id', 'in', ids.slice(i, i + 500))
       .where('status', '=', 'failed')
+      .where('event_type', '!=', TEST_EVENT_TYPE)
       .executeTakeFirst()
     requeued += Number(res.numUpdatedRows)
   }

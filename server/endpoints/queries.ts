@@ -1,6 +1,7 @@
 // Reads of endpoints, always scoped to one user, and the row → API mapping (the one place where
 // stored unix milliseconds become ISO strings and is_active/disabled_reason become a status).
 // The secret never leaves through here: only secret.ts and create.ts hand out plaintext.
+import { rateLimitOf } from '../delivery/prepare.js'
 import type { Kysely } from 'kysely'
 import type { Database, EndpointRow } from '../db/schema.js'
 import type { EndpointApi } from './schemas.js'
@@ -34,6 +35,7 @@ export function endpointToApi(row: EndpointRow, nowMs: number, stats: Stats = NO
     secret_key_id: row.secret_key_id,
     previous_key_id: previous?.id ?? null,
     previous_key_expires_at: previous ? iso(previous.expiresAt) : null,
+    rate_limit: rateLimitOf(row),
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
     stats,

@@ -6,6 +6,7 @@ import { ApiError } from '../http/errors.js'
 import type { DeliveryWithUrl } from '../delivery-log/queries.js'
 import { sendingNow } from '../delivery/claim.js'
 import { requeueFailed, requeueOne } from '../delivery/requeue.js'
+import { TEST_EVENT_TYPE } from '../delivery/test-delivery.js'
 
 async function payloadKept(db: Kysely<Database>, eventId: string): Promise<boolean> {
   const row = await db.selectFrom('events').select(sql<number>`case when payload is null then 0 else 1 end`.as('kept')).where('id', '=', eventId).executeTakeFirst()
@@ -13,6 +14,9 @@ async function payloadKept(db: Kysely<Database>, eventId: string): Promise<boole
 }
 
 export async function retryDelivery(db: Kysely<Database>, delivery: DeliveryWithUrl, nowMs: number): Promise<void> {
+  if (delivery.event_type === TEST_EVENT_TYPE) {
+    throw new ApiError('conflict', 'Test sends are not redelivered; use "Send test event" again instead')
+  }
   if (sendingNow(delivery)) {
     throw new ApiError('conflict', 'This delivery is being sent right now; wait for the attempt to finish')
   }
@@ -34,6 +38,8 @@ export async function replayFailed(db: Kysely<Database>, endpointId: string, sin
     .select(['deliveries.id', sql<number>`case when events.payload is null then 0 else 1 end`.as('kept')])
     .where('deliveries.endpoint_id', '=', endpointId)
     .where('deliveries.status', '=', 'failed')
+    // A failed test send is a result shown once, never work to redo: replay leaves it alone.
+    .where('deliveries.event_type', '!=', TEST_EVENT_TYPE)
     .where('deliveries.created_at', '>=', since)
     .where('deliveries.created_at', '<', until)
     .execute()
