@@ -87,6 +87,11 @@ export class SendLimiter {
     this.inFlight -= 1
     dec(this.byUser, userId)
     if (endpointId !== undefined) dec(this.byEndpoint, endpointId)
+    this.poke()
+  }
+
+  /** Wakes everything waiting in changed() now (new work was signalled: look again). */
+  poke(): void {
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w()
