@@ -87,6 +87,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   let idleUntil = 0
   // The last claim left out users or endpoints at their cap here: when a send ends, claim again.
   let skippedSome = false
+  // Sends finished so far: a claim that skipped someone whose send ended meanwhile is not "empty".
+  let finishes = 0
   const stopping = () => performance.now() - t0 >= opts.budgetMs || (opts.shouldStop?.() ?? false)
 
   const giveBack = async (jobs: Job[], dueAt = clock.now()) => {
@@ -122,6 +124,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         result = { ok: false, statusCode: null, durationMs: 0, errorClass: 'error', error: `could not send: ${(err as Error).message}`, retryAfterMs: null, responseExcerpt: '' }
       } finally {
         limiter.finish(userId, endpointId)
+        finishes += 1
         if (skippedSome) { drained = false; idleUntil = 0 }
       }
       acks.push(afterSend(job.claim, result, startedAt, clock.now(), config, deps.random, job.claim.trigger))
@@ -148,12 +151,13 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   const claimAhead = () => {
     const fair = fairShare()
     const limit = Math.min(batchSize, Math.max(0, limiter.total - limiter.busy - local.size) + lookAhead)
+    const finishesBefore = finishes
     claiming = (async () => {
       try {
         const claims = await claimDue(db, { owner: opts.owner, nowMs: clock.now(), limit, leaseMs, fair })
         summary.claimed += claims.length
         skippedSome = fair.skipUsers.length + fair.skipEndpoints.length > 0
-        drained = claims.length === 0
+        drained = claims.length === 0 && !(skippedSome && finishes !== finishesBefore)
         if (drained) idleUntil = performance.now() + idlePollMs
         const { jobs, unsendable } = await prepareJobs(db, claims, config, clock.now())
         acks.push(...unsendable)

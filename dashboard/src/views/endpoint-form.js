@@ -5,16 +5,19 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { api, fieldErrors } from '../api.js'
 import { announce } from '../announce.js'
 import { go } from '../router.js'
-import { TextField } from '../ui/field.js'
+import { Field, TextField } from '../ui/field.js'
 import { ErrorBox, Loading, PageTitle } from '../ui/states.js'
 import { EventPicker } from './event-picker.js'
 import { rememberNewSecret } from './new-secret.js'
 
-const FIELDS = ['url', 'description', 'event_types']
+const FIELDS = ['url', 'description', 'event_types', 'rate_max']
+
+/** The form's two rate fields as the API's rate_limit: null when the number is left empty. */
+const rateLimit = (f) => (f.rate_max.trim() === '' ? null : { per: f.rate_per, max: Number(f.rate_max) })
 
 export function EndpointForm({ id }) {
   const editing = Boolean(id)
-  const [form, setForm] = useState({ url: '', description: '', event_types: ['*'] })
+  const [form, setForm] = useState({ url: '', description: '', event_types: ['*'], rate_max: '', rate_per: 'second' })
   const [loaded, setLoaded] = useState(!editing)
   const [errors, setErrors] = useState({})
   const [failure, setFailure] = useState(null)
@@ -24,7 +27,10 @@ export function EndpointForm({ id }) {
   useEffect(() => {
     if (!editing) return
     api.getEndpoint(id).then(
-      (e) => { setForm({ url: e.url, description: e.description, event_types: e.event_types }); setLoaded(true) },
+      (e) => {
+        setForm({ url: e.url, description: e.description, event_types: e.event_types, rate_max: e.rate_limit ? String(e.rate_limit.max) : '', rate_per: e.rate_limit?.per ?? 'second' })
+        setLoaded(true)
+      },
       (e) => setFailure(e),
     )
   }, [id])
@@ -35,12 +41,15 @@ export function EndpointForm({ id }) {
     setBusy(true)
     setFailure(null)
     try {
-      const saved = editing ? await api.updateEndpoint(id, form) : await api.createEndpoint(form)
+      const body = { url: form.url, description: form.description, event_types: form.event_types, rate_limit: rateLimit(form) }
+      const saved = editing ? await api.updateEndpoint(id, body) : await api.createEndpoint(body)
       if (saved.secret) rememberNewSecret(saved.id, saved.secret)
       announce(editing ? 'Endpoint saved.' : 'Endpoint added.')
       go(`/endpoints/${encodeURIComponent(saved.id)}`)
     } catch (e) {
       const byField = fieldErrors(e)
+      const rateError = byField['rate_limit.max'] ?? byField['rate_limit.per'] ?? byField.rate_limit
+      if (rateError) byField.rate_max = rateError
       setErrors(byField)
       const first = FIELDS.find((f) => byField[f])
       if (!first) setFailure(e)
@@ -65,6 +74,16 @@ export function EndpointForm({ id }) {
       <${TextField} name="description" label="Description (optional)" value=${form.description} onInput=${set('description')}
         error=${errors.description} hint="A name you will recognise, e.g. Order system" maxlength="500" />
       <${EventPicker} selected=${form.event_types} onChange=${set('event_types')} error=${errors.event_types} />
+      <${Field} name="rate_max" label="Rate limit (optional)" error=${errors.rate_max}
+        hint="At most this many deliveries per second or minute; leave empty for no limit. Deliveries over it wait, they are not lost.">
+        ${(a) => html`<div class="inline">
+          <input ...${a} type="number" min="1" step="1" inputmode="numeric" value=${form.rate_max} onInput=${(e) => set('rate_max')(e.currentTarget.value)} />
+          <select aria-label="per" value=${form.rate_per} onChange=${(e) => set('rate_per')(e.currentTarget.value)}>
+            <option value="second">per second</option>
+            <option value="minute">per minute</option>
+          </select>
+        </div>`}
+      <//>
       <div class="actions">
         <button type="submit" class="btn btn-primary" disabled=${busy}>${editing ? 'Save endpoint' : 'Add endpoint'}</button>
         <a class="btn" href=${editing ? `#/endpoints/${encodeURIComponent(id)}` : '#/'}>Cancel</a>
