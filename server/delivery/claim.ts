@@ -49,13 +49,28 @@ export interface FairShare {
   skipEndpoints: readonly string[]
 }
 
+/** A fair claim whose picks were all taken by another claimer in between is tried again, this often. */
+const FAIR_TRIES = 3
+
 export async function claimDue(db: Db, o: { owner: string; nowMs: number; limit: number; leaseMs: number; fair?: FairShare }): Promise<Claim[]> {
+  if (!o.fair) return claimOnce(db, o)
+  // The fair pick reads without locks, so several processes picking at the same moment pick the
+  // same rows and all but one find them locked or leased. Empty-handed is not "nothing due":
+  // pick again (a new transaction, so a new snapshot, where those rows are no longer due).
+  for (let i = 1; ; i++) {
+    const lost = { count: 0 }
+    const claims = await claimOnce(db, o, lost)
+    if (claims.length > 0 || lost.count === 0 || i >= FAIR_TRIES) return claims
+  }
+}
+
+async function claimOnce(db: Db, o: { owner: string; nowMs: number; limit: number; leaseMs: number; fair?: FairShare }, lost = { count: 0 }): Promise<Claim[]> {
   const leaseUntil = o.nowMs + o.leaseMs
   // A short transaction: lock, mark, commit. Nothing slow happens inside it. On SQLite it holds
   // the write lock from its first statement, so no other process can lease the same rows.
   return writeTransaction(db, async (trx) => {
     const due = o.fair
-      ? await selectFairDue(trx, db.caps.skipLocked, o.nowMs, o.limit, o.fair)
+      ? await selectFairDue(trx, db.caps.skipLocked, o.nowMs, o.limit, o.fair, lost)
       : await selectDue(trx, db.caps.skipLocked, o.nowMs, o.limit).execute()
     if (due.length === 0) return []
     const ids = due.map((r) => r.id)
@@ -113,7 +128,7 @@ type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: stri
  * reads every due row (no lock), so the rows are then locked by id with SKIP LOCKED and the due
  * check repeated: a row another claimer took in between is simply left out.
  */
-async function selectFairDue(trx: Kysely<Database>, skipLocked: boolean, nowMs: number, limit: number, f: FairShare): Promise<DueRow[]> {
+async function selectFairDue(trx: Kysely<Database>, skipLocked: boolean, nowMs: number, limit: number, f: FairShare, lost: { count: number }): Promise<DueRow[]> {
   const notIn = (col: string, list: readonly string[]) =>
     list.length === 0 ? sql`` : sql` and ${sql.ref(col)} not in (${sql.join(list.map((v) => sql`${v}`))})`
   const picked = await sql<{ id: string }>`
@@ -139,5 +154,6 @@ async function selectFairDue(trx: Kysely<Database>, skipLocked: boolean, nowMs: 
     .where('next_attempt_at', '<=', nowMs)
     .$if(skipLocked, (qb) => qb.forUpdate().skipLocked())
     .execute()
+  lost.count = order.size - rows.length
   return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!)
 }

@@ -49,6 +49,12 @@ export function newOwnerId(): string {
 
 /** A claimed job that cannot start within this long (every slot busy) is given back. */
 const LOCAL_WAIT_MS = 1_000
+/**
+ * Rounds of work a claim may take per user and endpoint that have room: up to DEPTH × their cap,
+ * so one claim round trip feeds several sends. Users or endpoints with no room at all (every one
+ * of their slots busy, e.g. hanging) get nothing.
+ */
+const DEPTH = 4
 
 export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSummary> {
   const t0 = performance.now()
@@ -141,16 +147,18 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
       users.set(j.claim.user_id, (users.get(j.claim.user_id) ?? 0) + 1)
       endpoints.set(j.claim.endpoint_id, (endpoints.get(j.claim.endpoint_id) ?? 0) + 1)
     }
+    const perUser = limiter.perUser * DEPTH
+    const perEndpoint = limiter.perEndpoint * DEPTH
     const skipUsers = new Set(limiter.saturatedUsers())
-    for (const [u, n] of users) if (n + limiter.userBusy(u) >= limiter.perUser) skipUsers.add(u)
+    for (const [u, n] of users) if (n + limiter.userBusy(u) >= perUser) skipUsers.add(u)
     const skipEndpoints = new Set([...limiter.saturatedEndpoints(), ...limiter.rateLimitedEndpoints(clock.now())])
-    for (const [e, n] of endpoints) if (n + limiter.endpointBusy(e) >= limiter.perEndpoint) skipEndpoints.add(e)
-    return { perUser: limiter.perUser, perEndpoint: limiter.perEndpoint, skipUsers: [...skipUsers], skipEndpoints: [...skipEndpoints] }
+    for (const [e, n] of endpoints) if (n + limiter.endpointBusy(e) >= perEndpoint) skipEndpoints.add(e)
+    return { perUser, perEndpoint, skipUsers: [...skipUsers], skipEndpoints: [...skipEndpoints] }
   }
 
   const claimAhead = () => {
     const fair = fairShare()
-    const limit = Math.min(batchSize, Math.max(0, limiter.total - limiter.busy - local.size) + lookAhead)
+    const limit = Math.min(batchSize, Math.max(1, limiter.total + lookAhead - limiter.busy - ready) * 2)
     const finishesBefore = finishes
     claiming = (async () => {
       try {
@@ -173,12 +181,21 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     })().finally(() => { claiming = null })
   }
 
+  // Held jobs that only wait for a global slot (their user and endpoint have room): a claim is
+  // needed only when these do not fill the free slots plus the look-ahead. Jobs held for their own
+  // user's or endpoint's sends do not count, so they can never stop others' rows being claimed.
+  let ready = 0
   const mayClaim = () =>
-    claiming === null && !stopping() && limiter.busy + local.size < limiter.total + lookAhead &&
+    claiming === null && !stopping() && limiter.busy + ready < limiter.total + lookAhead &&
     !(drained && opts.stopWhenEmpty) && performance.now() >= idleUntil
 
-  /** Starts what can start, in turns; gives back what cannot start soon. */
+  /**
+   * Starts what can start, in turns. A job whose user or endpoint is at its cap here waits for its
+   * own user's sends at most LOCAL_WAIT_MS, then is given back (due now, for any process); one
+   * over its endpoint's rate limit is given back due when the window allows it.
+   */
   const startReady = async () => {
+    ready = 0
     const now = clock.now()
     const wallNow = performance.now()
     const order = [...local.keys()].sort((a, b) =>
@@ -187,18 +204,17 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     const release: Job[] = []
     const later = new Map<number, Job[]>()
     for (const job of order) {
+      const { user_id: userId, endpoint_id: endpointId } = job.claim
       if (job.claim.leaseUntil - now < startMargin) { release.push(job); continue }
-      if (!limiter.hasRoom()) {
-        if (wallNow - local.get(job)! > LOCAL_WAIT_MS) release.push(job)
-        continue
-      }
-      if (limiter.canStart(job.claim.user_id, job.claim.endpoint_id, job.rate, now)) { launch(job); continue }
-      const rateWait = job.rate ? limiter.rateWaitMs(job.claim.endpoint_id, job.rate, now) : 0
-      if (rateWait > 0 && limiter.endpointBusy(job.claim.endpoint_id) < limiter.perEndpoint && limiter.userBusy(job.claim.user_id) < limiter.perUser) {
+      if (limiter.canStart(userId, endpointId, job.rate, now)) { launch(job); continue }
+      const ownRoom = limiter.userBusy(userId) < limiter.perUser && limiter.endpointBusy(endpointId) < limiter.perEndpoint
+      const rateWait = job.rate ? limiter.rateWaitMs(endpointId, job.rate, now) : 0
+      if (ownRoom && rateWait > 0) {
         // Over its rate limit: due again when the window lets one more through.
         const dueAt = now + rateWait
         later.set(dueAt, [...(later.get(dueAt) ?? []), job])
-      } else release.push(job)
+      } else if (wallNow - local.get(job)! > LOCAL_WAIT_MS) release.push(job)
+      else if (ownRoom) ready += 1
     }
     await giveBack(release)
     for (const [dueAt, jobs] of later) await giveBack(jobs, dueAt)
