@@ -30,12 +30,12 @@ for (const dialect of dialects()) {
     it("never have more than the user's cap in flight; the ones that waited say how long", async () => {
       const app = makeTestApp(t.db)
       const ids = await endpoints(app, 'flooder', [`${receiver.url}/slow-300-a`, `${receiver.url}/slow-300-b`, `${receiver.url}/slow-300-c`])
-      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => app.call('flooder', 'POST', `/v1/webhooks/${ids[i % 3]}/test`)))
-      expect(answers.map((a) => a.status)).toEqual(new Array(12).fill(200))
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => app.call('flooder', 'POST', `/v1/webhooks/${ids[i % 3]}/test`)))
+      expect(answers.map((a) => a.status)).toEqual(new Array(8).fill(200))
       expect(answers.every((a) => a.json.ok)).toBe(true)
-      // 12 tests of 300 ms, at most 2 at once: six rounds, and most of them waited for a slot.
+      // 8 tests of 300 ms, at most 2 at once: four rounds, and most of them waited for a slot.
       expect(receiver.maxInFlight.get('slow')).toBe(2)
-      expect(answers.filter((a) => a.json.waited_ms >= 250).length).toBeGreaterThanOrEqual(8)
+      expect(answers.filter((a) => a.json.waited_ms >= 250).length).toBeGreaterThanOrEqual(5)
     }, 30_000)
 
     it('that wait longer than 5 s for a slot are refused with 429 and a reason, and leave no delivery behind', async () => {
