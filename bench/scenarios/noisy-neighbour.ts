@@ -6,7 +6,7 @@
 // Everything runs in one process (service with its in-process delivery loop, bridge-like ingest over
 // app.request, a loopback receiver): simpler than the service phases' separate processes, and it
 // loads the one event loop more, so the figures are indicative, more so on a shared machine.
-// Standalone: `npx tsx bench/scenarios/noisy-neighbour.ts [seconds] [sqlite|mysql]`.
+// Standalone: `npx tsx bench/scenarios/noisy-neighbour.ts [seconds] [sqlite|mysql] [events per second]`.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
@@ -46,8 +46,8 @@ export interface NoisyResult {
 const NORMAL_USERS = 9
 const HANGING_ENDPOINTS = 20
 const TOTAL_RATE = 300
-/** The noisy user's share of the 300 ev/s; each of its events fans out to 20 hanging endpoints. */
-const NOISY_RATE = 30
+/** The noisy user's share (a tenth); each of its events fans out to 20 hanging endpoints. */
+const NOISY_SHARE = 0.1
 
 async function receiver() {
   const arrivals = new Map<string, number>()
@@ -74,7 +74,7 @@ async function receiver() {
   }
 }
 
-async function oneRun(dialect: Dialect, seconds: number, withNoisy: boolean): Promise<NoisyRun> {
+async function oneRun(dialect: Dialect, seconds: number, withNoisy: boolean, rate: number): Promise<NoisyRun> {
   const fresh = await freshDatabase(dialect)
   const rx = await receiver()
   const db = await connect(fresh.url)
@@ -110,7 +110,8 @@ async function oneRun(dialect: Dialect, seconds: number, withNoisy: boolean): Pr
     if (res.status === 202 && userId !== 'noisy') sent.set(event.id, t0)
   }
   // Paced in 20 ms steps; the normal users take turns, the noisy user gets its share on top.
-  const normalRate = TOTAL_RATE - NOISY_RATE
+  const noisyRate = rate * NOISY_SHARE
+  const normalRate = rate - noisyRate
   const started = nowMs()
   let normalDone = 0
   let noisyDone = 0
@@ -123,7 +124,7 @@ async function oneRun(dialect: Dialect, seconds: number, withNoisy: boolean): Pr
       void p.finally(() => inFlight.delete(p))
       normalDone += 1
     }
-    while (withNoisy && noisyDone < elapsed * NOISY_RATE) {
+    while (withNoisy && noisyDone < elapsed * noisyRate) {
       const p = ingest('noisy')
       inFlight.add(p)
       void p.finally(() => inFlight.delete(p))
@@ -145,22 +146,23 @@ async function oneRun(dialect: Dialect, seconds: number, withNoisy: boolean): Pr
   return { noisy: withNoisy, normalEvents: sent.size, delivered: latency.length, latency: summarize(latency), noisyEvents }
 }
 
-export async function noisyNeighbour(dialect: Dialect, seconds: number, log: (s: string) => void = () => {}): Promise<NoisyResult> {
+export async function noisyNeighbour(dialect: Dialect, seconds: number, log: (s: string) => void = () => {}, rate = TOTAL_RATE): Promise<NoisyResult> {
   log(`noisy neighbour on ${dialect}: ${seconds} s without the noisy user`)
-  const quiet = await oneRun(dialect, seconds, false)
+  const quiet = await oneRun(dialect, seconds, false, rate)
   log(`noisy neighbour on ${dialect}: ${seconds} s with it`)
-  const withNoisy = await oneRun(dialect, seconds, true)
+  const withNoisy = await oneRun(dialect, seconds, true, rate)
   const p99Ratio = quiet.latency && withNoisy.latency ? r2(withNoisy.latency.p99 / quiet.latency.p99) : null
   return {
-    dialect, seconds, eventsPerSecond: TOTAL_RATE, quiet, withNoisy, p99Ratio,
-    note: `${NORMAL_USERS} normal users at ${TOTAL_RATE - NOISY_RATE} ev/s in all, one endpoint each, receiver answers at once; the noisy user adds ${NOISY_RATE} ev/s to ${HANGING_ENDPOINTS} endpoints that never answer (10 s timeout). One process for service, ingest and receiver: indicative figures.`,
+    dialect, seconds, eventsPerSecond: rate, quiet, withNoisy, p99Ratio,
+    note: `${NORMAL_USERS} normal users at ${rate * (1 - NOISY_SHARE)} ev/s in all, one endpoint each, receiver answers at once; the noisy user adds ${rate * NOISY_SHARE} ev/s to ${HANGING_ENDPOINTS} endpoints that never answer (10 s timeout). One process for service, ingest and receiver: indicative figures.`,
   }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const seconds = Number(process.argv[2] ?? 10)
   const dialect = (process.argv[3] ?? 'sqlite') as Dialect
-  const result = await noisyNeighbour(dialect, seconds, (s) => process.stderr.write(`${s}\n`))
+  const rate = Number(process.argv[4] ?? TOTAL_RATE)
+  const result = await noisyNeighbour(dialect, seconds, (s) => process.stderr.write(`${s}\n`), rate)
   process.stdout.write(JSON.stringify(result, null, 2) + '\n')
   process.exit(0)
 }
