@@ -1,8 +1,8 @@
 <?php
 /**
  * QSM Webhooks bridge: emits events from the QSM mail app to the QSM Webhooks server, and mints
- * dashboard sign-in links. One file, PHP 7.4+, no Composer. Copy it next to the mail app and
- * require it; see bridge/README.md.
+ * dashboard sign-in links. One file, no Composer; tested on PHP 8.2 and free of calls deprecated up
+ * to PHP 8.5. Copy it next to the mail app and require it; see bridge/README.md.
  *
  *   qsm_emit($userId, 'email.failed', $data)   -> true when the server took it (2xx)
  *   qsm_dashboard_url($userId)                 -> dashboard link carrying a 1-hour token
@@ -15,7 +15,8 @@
  * Settings: constants, else environment variables of the same name.
  *   QSM_WEBHOOKS_URL   server base URL, e.g. https://hooks.example.com
  *   QSM_BRIDGE_SECRET  the server's QSM_BRIDGE_SECRET, exactly as written in its .env
- *   QSM_SPOOL_DIR      writable folder outside the web root (default: system temp dir)
+ *   QSM_SPOOL_DIR      a folder only this account can write, outside the web root
+ *                      (default: qsm-webhooks-spool beside this file; never a shared temp dir)
  *   QSM_DASHBOARD_URL  dashboard address (default: {QSM_WEBHOOKS_URL}/dashboard/)
  */
 
@@ -39,12 +40,21 @@ function qsm_emit($userId, $type, $data, $actor = null)
 {
     try {
         $event = qsm__envelope((string) $userId, (string) $type, $data, $actor);
-        $line = qsm__json($event);
+        $line = qsm__event_line($event);
+        if ($line === null) {
+            return false; // kept in rejected.jsonl by qsm__event_line
+        }
         if (qsm__spool_due()) {
-            $flushed = qsm__flush(QSM_BRIDGE_INLINE_FLUSH_MAX);
+            try {
+                $flushed = qsm__flush(QSM_BRIDGE_INLINE_FLUSH_MAX);
+            } catch (\Throwable $e) {
+                // A spool that cannot be read now must not stop this event from being sent.
+                error_log('qsm-bridge: could not resend the spool: ' . $e->getMessage());
+                $flushed = ['down' => false];
+            }
             if ($flushed['down']) {
                 // The server just failed us; do not spend a second timeout on this event.
-                qsm__spool_append([$line]);
+                qsm__spool_or_log($event, $line, 'the server is down');
                 return false;
             }
         }
@@ -53,7 +63,7 @@ function qsm_emit($userId, $type, $data, $actor = null)
             return true;
         }
         if ($result['retry']) {
-            qsm__spool_append([$line]);
+            qsm__spool_or_log($event, $line, (string) $result['error']);
         } else {
             qsm__reject([$line], $result['error']);
         }
@@ -155,6 +165,29 @@ function qsm__json($value)
     return $json;
 }
 
+/**
+ * One event as a JSON line. Bytes that are not UTF-8 (remote mail servers' reply text often has
+ * them) are replaced with U+FFFD and the event is flagged invalid_utf8_replaced, never dropped.
+ * Anything else json_encode cannot write (INF, NAN, recursion) goes to rejected.jsonl; null then.
+ */
+function qsm__event_line(array $event)
+{
+    $flags = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION;
+    $line = json_encode($event, $flags);
+    if ($line === false && json_last_error() === JSON_ERROR_UTF8) {
+        $event['invalid_utf8_replaced'] = true;
+        $line = json_encode($event, $flags | JSON_INVALID_UTF8_SUBSTITUTE);
+        error_log('qsm-bridge: event ' . $event['id'] . ' (' . $event['type'] . ') had data that is not UTF-8; the bytes were replaced with U+FFFD and the event is flagged invalid_utf8_replaced');
+    }
+    if ($line !== false) {
+        return $line;
+    }
+    $error = 'could not encode JSON: ' . json_last_error_msg();
+    $partial = json_encode($event, $flags | JSON_INVALID_UTF8_SUBSTITUTE | JSON_PARTIAL_OUTPUT_ON_ERROR);
+    qsm__reject([$partial === false ? json_encode(['id' => $event['id'], 'type' => $event['type']]) : $partial], $error);
+    return null;
+}
+
 function qsm__b64url($bytes)
 {
     return rtrim(strtr(base64_encode($bytes), '+/', '-_'), '=');
@@ -219,7 +252,8 @@ function qsm__http_post($url, array $headers, $body)
         $response = curl_exec($ch);
         $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
         $error = $response === false ? 'network error: ' . curl_error($ch) : null;
-        curl_close($ch);
+        // No curl_close(): a no-op since PHP 8.0 and deprecated in 8.5; the handle goes with $ch.
+        unset($ch);
         return [$response === false ? 0 : $status, $response === false ? '' : $response, $error];
     }
     $context = stream_context_create(['http' => [
@@ -230,11 +264,20 @@ function qsm__http_post($url, array $headers, $body)
         'ignore_errors' => true,
         'follow_location' => 0,
     ]]);
-    $response = @file_get_contents($url, false, $context);
+    // fopen + wrapper_data rather than $http_response_header, which PHP 8.5 deprecates.
+    $stream = @fopen($url, 'r', false, $context);
     $status = 0;
-    // $http_response_header is set by file_get_contents in this scope.
-    if (isset($http_response_header[0]) && preg_match('#^HTTP/\S+\s+(\d{3})#', $http_response_header[0], $m)) {
-        $status = (int) $m[1];
+    $response = '';
+    if ($stream !== false) {
+        $meta = stream_get_meta_data($stream);
+        $response = (string) stream_get_contents($stream);
+        fclose($stream);
+        foreach (isset($meta['wrapper_data']) && is_array($meta['wrapper_data']) ? $meta['wrapper_data'] : [] as $header) {
+            // The last status line wins (there is only one: redirects are not followed).
+            if (preg_match('#^HTTP/\S+\s+(\d{3})#', (string) $header, $m)) {
+                $status = (int) $m[1];
+            }
+        }
     }
     if ($status === 0) {
         $last = error_get_last();
@@ -247,25 +290,121 @@ function qsm__http_post($url, array $headers, $body)
 // The spool: spool.jsonl, one event per line, guarded by an flock on spool.lock. A flush renames
 // the file aside under the lock (so appends never wait on the network), sends it, and appends
 // back whatever did not go. Events keep their ids, so a resend can never duplicate.
+//
+// The spool is trusted input: whatever is in it is signed and sent as this account's events. So
+// the folder must belong to the user PHP runs as and be writable by nobody else, and no file in it
+// may be a symlink. Otherwise another account on the host could plant events for any user, or
+// point spool.jsonl at a file it cannot read and have it copied. Files are created 0600.
 
+/** The checked spool folder. Throws a RuntimeException that says why when it is not safe. */
 function qsm__spool_dir()
 {
-    $dir = rtrim((string) qsm__setting('QSM_SPOOL_DIR', sys_get_temp_dir() . '/qsm-webhooks-spool'), '/');
-    if (!is_dir($dir)) {
-        @mkdir($dir, 0700, true);
-        // In case the folder was put inside a web root anyway.
-        @file_put_contents($dir . '/.htaccess', "Require all denied\nDeny from all\n");
+    static $checked = [];
+    $dir = rtrim((string) qsm__setting('QSM_SPOOL_DIR', __DIR__ . '/qsm-webhooks-spool'), '/');
+    if (isset($checked[$dir])) {
+        return $dir;
     }
+    if (!file_exists($dir) && !is_link($dir)) {
+        $old = umask(0077);
+        $made = @mkdir($dir, 0700, true);
+        umask($old);
+        if ($made) {
+            // Should the folder sit inside a web root after all, Apache refuses to serve it.
+            qsm__write_new($dir . '/.htaccess', "Require all denied\n");
+        }
+    }
+    clearstatcache();
+    $stat = @lstat($dir);
+    $problem = null;
+    if ($stat === false) {
+        $message = "the spool folder $dir (QSM_SPOOL_DIR) does not exist and " . qsm__user_name(qsm__euid()) . ' could not create it';
+        error_log('qsm-bridge: ' . $message);
+        throw new \RuntimeException($message);
+    } elseif (is_link($dir)) {
+        $problem = 'it is a symlink';
+    } elseif (!is_dir($dir)) {
+        $problem = 'it is not a folder';
+    } elseif ($stat['uid'] !== qsm__euid()) {
+        $problem = 'it belongs to ' . qsm__user_name($stat['uid']) . ', not to ' . qsm__user_name(qsm__euid()) . ', the user PHP runs as';
+    } elseif (($stat['mode'] & 0022) !== 0) {
+        $problem = sprintf('group or other users can write it (mode %04o)', $stat['mode'] & 07777);
+    }
+    if ($problem !== null) {
+        $message = "the spool folder $dir (QSM_SPOOL_DIR) is refused: $problem. Another account could plant events"
+            . ' or swap files there. Use a folder that only ' . qsm__user_name(qsm__euid()) . ' can write, e.g. mkdir -m 700';
+        error_log('qsm-bridge: ' . $message);
+        throw new \RuntimeException($message);
+    }
+    $checked[$dir] = true;
     return $dir;
+}
+
+/** The effective user id, without the posix extension when it is missing. */
+function qsm__euid()
+{
+    static $euid = null;
+    if ($euid === null) {
+        if (function_exists('posix_geteuid')) {
+            $euid = posix_geteuid();
+        } else {
+            $probe = tempnam(sys_get_temp_dir(), 'qsm');
+            $euid = (int) fileowner($probe);
+            unlink($probe);
+        }
+    }
+    return $euid;
+}
+
+function qsm__user_name($uid)
+{
+    $info = function_exists('posix_getpwuid') ? @posix_getpwuid($uid) : false;
+    return is_array($info) ? "user {$info['name']} (uid $uid)" : "uid $uid";
+}
+
+/** A path in the spool folder; refuses a symlink or a file of another user (O_NOFOLLOW's job). */
+function qsm__spool_path($name)
+{
+    $path = qsm__spool_dir() . '/' . $name;
+    clearstatcache(true, $path);
+    if (is_link($path)) {
+        throw new \RuntimeException("refusing $path: it is a symlink, and the spool never follows one");
+    }
+    $stat = @lstat($path);
+    if ($stat !== false && $stat['uid'] !== qsm__euid()) {
+        throw new \RuntimeException("refusing $path: it belongs to " . qsm__user_name($stat['uid']));
+    }
+    return $path;
+}
+
+/** fopen on a checked spool path; a file it creates is 0600. */
+function qsm__open($name, $mode)
+{
+    $path = qsm__spool_path($name);
+    $old = umask(0077);
+    $handle = @fopen($path, $mode);
+    umask($old);
+    if ($handle === false) {
+        throw new \RuntimeException("cannot open $path");
+    }
+    return $handle;
+}
+
+/** Creates $path with $content, 0600, only when nothing (not even a symlink) is there. */
+function qsm__write_new($path, $content)
+{
+    $old = umask(0077);
+    $handle = @fopen($path, 'x');
+    umask($old);
+    if ($handle !== false) {
+        fwrite($handle, $content);
+        fclose($handle);
+    }
 }
 
 /** Runs $fn while holding the spool lock; the lock is released even when $fn throws. */
 function qsm__with_lock(callable $fn)
 {
-    $handle = fopen(qsm__spool_dir() . '/spool.lock', 'c');
-    if ($handle === false) {
-        throw new \RuntimeException('cannot open the spool lock in QSM_SPOOL_DIR');
-    }
+    $handle = qsm__open('spool.lock', 'c');
     try {
         flock($handle, LOCK_EX);
         return $fn();
@@ -281,53 +420,77 @@ function qsm__spool_append(array $lines)
         return;
     }
     qsm__with_lock(function () use ($lines) {
-        $ok = file_put_contents(qsm__spool_dir() . '/spool.jsonl', implode("\n", $lines) . "\n", FILE_APPEND);
+        $out = qsm__open('spool.jsonl', 'a');
+        $ok = fwrite($out, implode("\n", $lines) . "\n");
+        fclose($out);
         if ($ok === false) {
-            error_log('qsm-bridge: could not write the spool in QSM_SPOOL_DIR; ' . count($lines) . ' event(s) lost');
+            throw new \RuntimeException('could not write the spool in QSM_SPOOL_DIR; ' . count($lines) . ' event(s) lost');
         }
     });
+}
+
+/** Spools an event that could not be sent; when the spool is refused, error_log names the event. */
+function qsm__spool_or_log(array $event, $line, $why)
+{
+    try {
+        qsm__spool_append([$line]);
+    } catch (\Throwable $e) {
+        error_log('qsm-bridge: event ' . $event['id'] . ' (' . $event['type'] . ') could not be sent (' . $why . ') and was not spooled: ' . $e->getMessage());
+    }
 }
 
 /** Events the server refused as invalid: kept for a person to read, never resent. */
 function qsm__reject(array $lines, $error)
 {
     error_log('qsm-bridge: the server refused ' . count($lines) . ' event(s): ' . $error);
-    @file_put_contents(qsm__spool_dir() . '/rejected.jsonl', implode("\n", $lines) . "\n", FILE_APPEND | LOCK_EX);
+    try {
+        $out = qsm__open('rejected.jsonl', 'a');
+        flock($out, LOCK_EX);
+        fwrite($out, implode("\n", $lines) . "\n");
+        flock($out, LOCK_UN);
+        fclose($out);
+    } catch (\Throwable $e) {
+        error_log('qsm-bridge: could not keep the refused event(s) in rejected.jsonl: ' . $e->getMessage());
+    }
 }
 
 /** True when there is a spool and the last inline flush attempt is older than the interval. */
 function qsm__spool_due()
 {
-    $dir = qsm__spool_dir();
-    clearstatcache();
-    if (!is_file($dir . '/spool.jsonl') || filesize($dir . '/spool.jsonl') === 0) {
+    try {
+        $spool = qsm__spool_path('spool.jsonl');
+        $marker = qsm__spool_path('last-flush');
+    } catch (\Throwable $e) {
+        return false; // already logged; the event is sent directly
+    }
+    if (!is_file($spool) || filesize($spool) === 0) {
         return false;
     }
-    $marker = $dir . '/last-flush';
     if (is_file($marker) && time() - filemtime($marker) < QSM_BRIDGE_FLUSH_INTERVAL) {
         return false;
     }
-    @touch($marker);
+    fclose(qsm__open('last-flush', 'c'));
+    touch($marker);
     return true;
 }
 
-/** Moves the spool (and claims abandoned by dead flushes) aside; returns the claimed paths. */
+/** Moves the spool (and claims abandoned by dead flushes) aside; returns the claimed names. */
 function qsm__claim()
 {
     return qsm__with_lock(function () {
         $dir = qsm__spool_dir();
         $claims = [];
         foreach (glob($dir . '/claimed-*.jsonl') ?: [] as $old) {
-            if (@filemtime($old) < time() - QSM_BRIDGE_STALE_CLAIM) {
-                $mine = $dir . '/claimed-' . bin2hex(random_bytes(8)) . '.jsonl';
-                if (@rename($old, $mine)) {
+            if (!is_link($old) && @filemtime($old) < time() - QSM_BRIDGE_STALE_CLAIM) {
+                $mine = 'claimed-' . bin2hex(random_bytes(8)) . '.jsonl';
+                if (@rename($old, $dir . '/' . $mine)) {
                     $claims[] = $mine;
                 }
             }
         }
-        if (is_file($dir . '/spool.jsonl')) {
-            $mine = $dir . '/claimed-' . bin2hex(random_bytes(8)) . '.jsonl';
-            if (@rename($dir . '/spool.jsonl', $mine)) {
+        if (is_file(qsm__spool_path('spool.jsonl'))) {
+            $mine = 'claimed-' . bin2hex(random_bytes(8)) . '.jsonl';
+            if (@rename($dir . '/spool.jsonl', $dir . '/' . $mine)) {
                 $claims[] = $mine;
             }
         }
@@ -339,8 +502,9 @@ function qsm__flush($limit)
 {
     $counts = ['sent' => 0, 'duplicates' => 0, 'rejected' => 0, 'remaining' => 0, 'down' => false];
     $budget = $limit === null ? PHP_INT_MAX : (int) $limit;
-    foreach (qsm__claim() as $path) {
-        $in = fopen($path, 'r');
+    foreach (qsm__claim() as $name) {
+        $path = qsm__spool_path($name);
+        $in = qsm__open($name, 'r');
         $keep = [];
         $batch = [];
         $batchBytes = 0;
@@ -376,7 +540,7 @@ function qsm__flush($limit)
         $send();
         // Not sent (server down, or over the limit): back into the spool, lines not yet read included.
         qsm__with_lock(function () use ($in, $keep, &$counts) {
-            $out = fopen(qsm__spool_dir() . '/spool.jsonl', 'a');
+            $out = qsm__open('spool.jsonl', 'a');
             foreach ($keep as $line) {
                 fwrite($out, $line . "\n");
                 $counts['remaining']++;

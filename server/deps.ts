@@ -8,7 +8,7 @@ import type { Db } from './db/connect.js'
 import type { Logger } from './log.js'
 import { SendLimiter } from './delivery/limiter.js'
 import { createUndiciSender } from './delivery/sender.js'
-import { startScheduler } from './delivery/scheduler.js'
+import { startScheduler, type SchedulerOptions } from './delivery/scheduler.js'
 import { idleDispatcher, type Dispatcher, type EngineDeps } from './delivery/types.js'
 import { createIngestBatcher, type IngestBatcher } from './events/group-commit.js'
 import { createDnsResolver, systemResolver, type TenantResolver } from './net/dns-resolver.js'
@@ -32,7 +32,7 @@ export interface DepsParts {
   /** Replace the dispatcher (tests that count wake-ups). */
   dispatcher?: Dispatcher
   /** Run the delivery loop in this process (the web process); the CLI's tick and worker do not. */
-  inProcessLoop?: { pollMs?: number }
+  inProcessLoop?: SchedulerOptions
 }
 
 export function buildDeps(parts: DepsParts): Deps {

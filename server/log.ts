@@ -31,5 +31,3 @@ export function createLogger(opts: { level: Level; secrets?: string[]; write?: (
     error: (m, f) => emit('error', m, f),
   }
 }
-
-export const silentLogger: Logger = createLogger({ level: 'silent' })

@@ -1,5 +1,9 @@
 // The process entry: config → database → HTTP server (+ delivery loop). The only file that opens
-// sockets. Under cPanel/Passenger, app.cjs loads this and Passenger supplies PORT.
+// sockets. Under cPanel/Passenger, app.cjs loads this and Passenger takes over listen(): the app
+// gets Passenger's socket, not PORT (so the banner needs QSM_PUBLIC_URL).
+import { realpathSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
 import { serverOptions } from './http/server-options.js'
 import { createApp } from './app.js'
@@ -17,6 +21,10 @@ export async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\nFix the values above in .env (see .env.example) and start again.\n`)
+      process.exit(1)
+    }
+    if (err instanceof Error && err.name === 'WriteAccessError') {
+      process.stderr.write(`Cannot start: ${err.message}\n`)
       process.exit(1)
     }
     throw err
@@ -55,6 +63,16 @@ export async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'))
 }
 
-// Run when executed directly (node dist/server/main.mjs or tsx server/main.ts), not when imported.
-const direct = process.argv[1] && /main\.(m?js|ts)$/.test(process.argv[1]) && !process.argv[1].includes('cli')
-if (direct) void main()
+// Run when executed directly (node dist/server/main.mjs or tsx server/main.ts), not when imported
+// (app.cjs, the CLI, tests). Compare real paths, not names: a folder such as /home/clive/ or a
+// symlinked app root must not change the answer.
+function runDirectly(): boolean {
+  const entry = process.argv[1]
+  if (!entry) return false
+  try {
+    return realpathSync(fileURLToPath(import.meta.url)) === realpathSync(resolve(entry))
+  } catch {
+    return false
+  }
+}
+if (runDirectly()) void main()

@@ -2,6 +2,7 @@
 import { html } from 'htm/preact'
 import { useEffect, useState } from 'preact/hooks'
 
+/** @type {(message: string) => void} */
 let listener = () => {}
 export function announce(message) {
   listener(message)

@@ -40,7 +40,7 @@ export function App() {
   const nav = (name, href, label) =>
     html`<a href=${href} aria-current=${section === name ? 'page' : undefined}>${label}</a>`
   return html`<div class="layout">
-    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main').focus() }}>Skip to content</a>
+    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main')?.focus() }}>Skip to content</a>
     <header class="top">
       <p class="brand">QSM Webhooks</p>
       ${!signedOut && html`<nav aria-label="Main">${nav('endpoints', '#/', 'Endpoints')}${nav('deliveries', '#/deliveries', 'Deliveries')}</nav>`}

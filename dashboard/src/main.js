@@ -6,7 +6,8 @@ import { App } from './app.js'
 import './app.css'
 
 takeTokenFromUrl()
-const root = document.getElementById('app')
+// index.html always has #app.
+const root = /** @type {HTMLElement} */ (document.getElementById('app'))
 // Preact renders next to existing children; drop the "Loading…" placeholder from index.html.
 root.textContent = ''
 render(html`<${App} />`, root)

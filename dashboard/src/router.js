@@ -1,6 +1,7 @@
 // Hash routes (#/endpoints/wh_…), so the dashboard works from any folder without server rewrites.
 import { useEffect, useState } from 'preact/hooks'
 
+/** @type {[RegExp, string][]} */
 const ROUTES = [
   [/^\/endpoints\/new$/, 'new'],
   [/^\/endpoints\/([^/]+)\/edit$/, 'edit'],

@@ -24,7 +24,7 @@ export function clearToken() {
 export function takeTokenFromUrl() {
   const match = /[#?&]token=([^&]+)/.exec(location.hash)
   if (!match) return
-  memory = decodeURIComponent(match[1])
+  memory = decodeURIComponent(/** @type {string} the group always matches */ (match[1]))
   try {
     sessionStorage.setItem(KEY, memory)
   } catch {

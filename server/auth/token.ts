@@ -37,6 +37,10 @@ export async function verifyToken(bridgeSecret: string, token: string, nowMs: nu
   if (typeof exp !== 'number') return { ok: false, reason: 'the token has no expiry' }
   if (exp <= now - CLOCK_SLACK_SECONDS) return { ok: false, reason: 'the token has expired; open the dashboard again from QSM' }
   if (exp > now + TOKEN_MAX_LIFETIME_SECONDS + CLOCK_SLACK_SECONDS) return { ok: false, reason: 'the token lives longer than one hour' }
+  // nbf is optional (our tokens do not set it), but a token that carries one must not work early.
+  const nbf = payload.nbf
+  if (nbf !== undefined && typeof nbf !== 'number') return { ok: false, reason: 'the token has an nbf that is not a number' }
+  if (typeof nbf === 'number' && nbf > now + CLOCK_SLACK_SECONDS) return { ok: false, reason: 'the token is not valid yet (nbf is in the future); check the clock of the app that made it' }
   const sub = payload.sub
   // "alice " must not sign in as alice: MariaDB's PAD SPACE collation would match her rows.
   const problem = userIdProblem(sub)

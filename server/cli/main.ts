@@ -37,6 +37,8 @@ export async function cli(argv: string[]): Promise<number> {
         return 0
       }
       case 'cron-line': {
+        // On stderr, so `cron-line | tail -n 1` and copy-paste still get the line alone.
+        if (!config.publicUrlSet) process.stderr.write(`QSM_PUBLIC_URL is not set, so this line guesses ${config.publicUrl}. Under Passenger (cPanel) that address is wrong: set QSM_PUBLIC_URL in .env to the app's address.\n`)
         process.stdout.write(`*/5 * * * * curl -fsS --max-time ${config.tickBudgetSeconds + 30} "${config.publicUrl}/tick?token=${config.cronToken}" >/dev/null\n`)
         return 0
       }

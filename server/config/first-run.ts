@@ -1,6 +1,7 @@
 // On a first start with no .env, write one with fresh random secrets so `npm start` needs no setup.
 import { randomBytes } from 'node:crypto'
 import { existsSync, writeFileSync } from 'node:fs'
+import { isPermissionError, writeAccessError } from '../fs/write-access.js'
 
 export function freshSecrets(): Record<string, string> {
   return {
@@ -24,6 +25,12 @@ export function ensureDotEnv(path: string, env: Record<string, string | undefine
     'QSM_ALLOW_PRIVATE_TARGETS=false',
     '',
   ].join('\n')
-  writeFileSync(path, body, { mode: 0o600 })
+  try {
+    writeFileSync(path, body, { mode: 0o600 })
+  } catch (err) {
+    if (!isPermissionError(err)) throw err
+    throw writeAccessError(err, path, 'on a first start, with fresh random secrets, because none are set',
+      'set QSM_APP_KEY, QSM_BRIDGE_SECRET and QSM_CRON_TOKEN in the environment (SetEnv, or the Environment variables of Setup Node.js App)')
+  }
   return true
 }

@@ -1,6 +1,7 @@
 // Builds the Config from process.env plus a .env file. A bad value stops start with one line per
 // variable that names it and says what is wrong; nothing is half-applied.
 import { readFileSync, existsSync } from 'node:fs'
+import { parseEnv } from 'node:util'
 import { envSchema, toConfig, type Config } from './schema.js'
 
 export class ConfigError extends Error {
@@ -10,17 +11,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses `KEY=value` lines; `#` comments and blank lines are ignored, quotes are stripped. */
+/**
+ * Parses a .env file with Node's own parser (util.parseEnv): `#` comments, blank lines, `export`,
+ * single, double and back quotes. An unquoted `#` starts a comment, so a value holding one must be
+ * quoted; the secrets QSM writes itself are base64 and never do.
+ */
 export function parseDotEnv(text: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line)
-    if (!m || line.trimStart().startsWith('#')) continue
-    let value = m[2]!
-    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1)
-    out[m[1]!] = value
-  }
-  return out
+  return parseEnv(text) as Record<string, string>
 }
 
 export function readDotEnv(path: string): Record<string, string> {

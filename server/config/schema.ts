@@ -89,7 +89,6 @@ export const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
 })
 
-export type RawEnv = z.input<typeof envSchema>
 type Parsed = z.output<typeof envSchema>
 
 export interface Config {
@@ -120,6 +119,8 @@ export interface Config {
   rateLimitPerIp: number
   dashboardOrigin: string
   publicUrl: string
+  /** False when publicUrl is only the localhost guess (QSM_PUBLIC_URL not set). */
+  publicUrlSet: boolean
   dashboardUrl: string
   logLevel: Parsed['QSM_LOG_LEVEL']
   port: number
@@ -152,6 +153,7 @@ export function toConfig(p: Parsed): Config {
     rateLimitPerIp: p.QSM_RATE_LIMIT_PER_IP,
     dashboardOrigin: p.QSM_DASHBOARD_ORIGIN,
     publicUrl,
+    publicUrlSet: p.QSM_PUBLIC_URL !== '',
     dashboardUrl: (p.QSM_DASHBOARD_URL || `${publicUrl}/dashboard/`),
     logLevel: p.QSM_LOG_LEVEL,
     port: p.PORT,

@@ -1,7 +1,7 @@
 // OpenAPI definitions of /tick (mounted at /tick; the paths here are relative to it).
 import { createRoute, z } from '@hono/zod-openapi'
+import { jsonContent } from '../http/openapi.js'
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 export const TickSummarySchema = z
   .object({
@@ -21,7 +21,7 @@ const tickRoute = <M extends 'get' | 'post'>(method: M) =>
     method, path: '/', tags: ['Cron'], request: { query: TickQuery },
     summary: 'Send due deliveries for a bounded time, then purge expired data',
     description: 'For host cron. Needs QSM_CRON_TOKEN as ?token= or Authorization: Bearer. Safe to call concurrently.',
-    responses: { 200: json(TickSummarySchema, 'What this tick did'), 401: { description: 'Missing or wrong cron token' } },
+    responses: { 200: jsonContent(TickSummarySchema, 'What this tick did'), 401: { description: 'Missing or wrong cron token' } },
   })
 
 export const tickGetRoute = tickRoute('get')

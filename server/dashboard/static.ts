@@ -24,6 +24,12 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 }
 
+// The dashboard is a module script, a stylesheet and fetch() calls to its own origin; nothing
+// inline, no eval. Anything else (an injected script or style, a foreign fetch, framing) is refused.
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
 const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Dashboard not built</title>
 <h1>The dashboard has not been built yet</h1>
 <p>QSM Webhooks serves the dashboard from <code>dashboard/dist/</code>, and that folder is missing.</p>
@@ -60,6 +66,7 @@ export function dashboardRoutes(distDir: string = DEFAULT_DIST) {
     const headers: Record<string, string> = {
       'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Cache-Control': 'no-cache',
+      'Content-Security-Policy': DASHBOARD_CSP,
       ETag: etag,
     }
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers)

@@ -1,10 +1,9 @@
 // Opens the database named by QSM_DATABASE_URL. The only file that knows how each driver is set up.
-import { mkdirSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
 import { createRequire } from 'node:module'
 import { Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely'
 import type { Database } from './schema.js'
 import { refuseVersion, type DialectCaps } from './dialect.js'
+import { prepareSqliteFile } from './sqlite-files.js'
 
 export interface Db {
   db: Kysely<Database>
@@ -37,7 +36,11 @@ function loadSqliteDriver(): typeof import('better-sqlite3') {
 
 function connectSqlite(path: string): Db {
   const Driver = loadSqliteDriver()
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
+  try {
+    prepareSqliteFile(path)
+  } catch (err) {
+    throw new DatabaseError((err as Error).message)
+  }
   const database = new Driver(path)
   // WAL lets readers run beside the writer; FULL sync makes an acknowledged ingest survive power
   // loss; busy_timeout lets a CLI tick and the server share the file without "database is locked".
@@ -88,6 +91,6 @@ async function connectMysql(url: string, poolSize: number): Promise<Db> {
 }
 
 /** Hides the password in a database URL before it goes into a message. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@')
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 
-export function ulid(now: number = Date.now()): string {
+function ulid(now: number = Date.now()): string {
   let time = ''
   let t = now
   for (let i = 0; i < 10; i++) {

@@ -1,6 +1,6 @@
 // The database shape, shared by both dialects. Times are unix milliseconds in BIGINT columns so
 // MySQL and SQLite compare and sort them the same way; ids are minted by the app (see ids.ts).
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { Generated, Selectable, Updateable } from 'kysely'
 
 export interface EndpointsTable {
   id: string
@@ -81,8 +81,6 @@ export interface Database {
 }
 
 export type EndpointRow = Selectable<EndpointsTable>
-export type NewEndpoint = Insertable<EndpointsTable>
 export type EndpointUpdate = Updateable<EndpointsTable>
-export type EventRow = Selectable<EventsTable>
 export type DeliveryRow = Selectable<DeliveriesTable>
 export type AttemptRow = Selectable<DeliveryAttemptsTable>

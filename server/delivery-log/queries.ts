@@ -3,8 +3,8 @@
 import type { Kysely } from 'kysely'
 import type { Database, DeliveryRow, AttemptRow } from '../db/schema.js'
 import { sendingNow } from '../delivery/claim.js'
+import { isoTime } from '../http/iso-time.js'
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString())
 
 export type DeliveryWithUrl = DeliveryRow & { endpoint_url: string | null }
 
@@ -18,19 +18,19 @@ export function deliveryToApi(row: DeliveryWithUrl) {
     status: row.status as 'pending' | 'succeeded' | 'failed',
     attempts: Number(row.attempts),
     // While leased, next_attempt_at holds the lease end; the user only needs "in progress".
-    next_attempt_at: row.status === 'pending' && !sendingNow(row) ? iso(row.next_attempt_at) : null,
+    next_attempt_at: row.status === 'pending' && !sendingNow(row) ? isoTime(row.next_attempt_at) : null,
     last_status_code: row.last_status_code === null ? null : Number(row.last_status_code),
     last_error: row.last_error,
-    last_attempt_at: iso(row.last_attempt_at),
+    last_attempt_at: isoTime(row.last_attempt_at),
     last_duration_ms: row.last_duration_ms === null ? null : Number(row.last_duration_ms),
-    created_at: iso(row.created_at)!,
+    created_at: isoTime(row.created_at)!,
   }
 }
 
-export function attemptToApi(row: AttemptRow) {
+function attemptToApi(row: AttemptRow) {
   return {
     attempt: Number(row.attempt),
-    started_at: iso(row.started_at)!,
+    started_at: isoTime(row.started_at)!,
     status_code: row.status_code === null ? null : Number(row.status_code),
     duration_ms: Number(row.duration_ms),
     error_class: row.error_class,

@@ -1,24 +1,23 @@
 // The delivery log API: list with filters and cursor paging, and one delivery with its attempts.
 // Mounted at /v1/deliveries; redelivery (POST) routes are in server/redelivery/.
-import { createRoute, z } from '@hono/zod-openapi'
-import { newRouter, bearerSecurity } from '../http/openapi.js'
+import { createRoute } from '@hono/zod-openapi'
+import { newRouter, bearerSecurity, jsonContent } from '../http/openapi.js'
 import { requireUser } from '../http/require-user.js'
 import { notFound } from '../http/errors.js'
 import { DeliveryDetail, DeliveryPage, IdParam, ListQuery } from './schemas.js'
 import { deliveryToApi, findDelivery, listAttempts, listDeliveries } from './queries.js'
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso))
 
 const list = createRoute({
   method: 'get', path: '/', security: bearerSecurity, summary: 'List deliveries, newest first',
   request: { query: ListQuery },
-  responses: { 200: json(DeliveryPage, 'A page of deliveries') },
+  responses: { 200: jsonContent(DeliveryPage, 'A page of deliveries') },
 })
 const get = createRoute({
   method: 'get', path: '/{id}', security: bearerSecurity, summary: 'One delivery with its attempts',
   request: { params: IdParam },
-  responses: { 200: json(DeliveryDetail, 'The delivery') },
+  responses: { 200: jsonContent(DeliveryDetail, 'The delivery') },
 })
 
 export function deliveryLogRoutes() {

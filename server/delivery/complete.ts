@@ -1,5 +1,5 @@
-// Finalising attempts: one short transaction per batch of finished sends (acks are batched, as
-// measured in research §4: one commit for many rows). Each row is finalised only while this claim
+// Finalising attempts: one short transaction per batch of finished sends (acks are batched because
+// a commit costs about the same for one row as for many). Each row is finalised only while this claim
 // still owns it (lease_owner and lease end unchanged); if the lease ran out and someone else took
 // the row, this result is dropped and the other runner's result counts.
 import { sql } from 'kysely'

@@ -8,7 +8,14 @@ import type { Dispatcher, EngineDeps } from './types.js'
 /** How long one pass may keep claiming; a new pass starts at the next wake or poll. */
 const PASS_BUDGET_MS = 60_000
 
-export function startScheduler(deps: EngineDeps, opts: { pollMs?: number } = {}): Dispatcher {
+export interface SchedulerOptions {
+  /** The slow poll; the default suits a web process (retries are sent within a second of falling due). */
+  pollMs?: number
+  /** Called after every finished pass, found work or not (tests wait on it instead of sleeping). */
+  onPass?: () => void
+}
+
+export function startScheduler(deps: EngineDeps, opts: SchedulerOptions = {}): Dispatcher {
   const owner = newOwnerId()
   let current: Promise<void> | null = null
   let again = false
@@ -31,7 +38,10 @@ export function startScheduler(deps: EngineDeps, opts: { pollMs?: number } = {})
           deps.log.error('delivery pass failed', { error: (err as Error).message })
         }
       } while (again && !stopped)
-    })().finally(() => { current = null })
+    })().finally(() => {
+      current = null
+      opts.onPass?.()
+    })
   }
 
   const timer = setInterval(pass, opts.pollMs ?? 1_000)

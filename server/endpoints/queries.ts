@@ -6,8 +6,8 @@ import type { Kysely } from 'kysely'
 import type { Database, EndpointRow } from '../db/schema.js'
 import type { EndpointApi } from './schemas.js'
 import { type Stats, NO_STATS } from './stats.js'
+import { isoTime } from '../http/iso-time.js'
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString())
 
 export function endpointStatus(row: Pick<EndpointRow, 'is_active' | 'disabled_reason'>): EndpointApi['status'] {
   if (Number(row.is_active) === 1) return 'active'
@@ -15,7 +15,7 @@ export function endpointStatus(row: Pick<EndpointRow, 'is_active' | 'disabled_re
 }
 
 /** The previous key is shown only while it still signs; after its grace it is history. */
-export function activePrevious(row: EndpointRow, nowMs: number): { id: string; expiresAt: number } | null {
+function activePrevious(row: EndpointRow, nowMs: number): { id: string; expiresAt: number } | null {
   const expiresAt = row.previous_expires_at === null ? null : Number(row.previous_expires_at)
   if (!row.previous_key_id || expiresAt === null || expiresAt <= nowMs) return null
   return { id: row.previous_key_id, expiresAt }
@@ -31,13 +31,13 @@ export function endpointToApi(row: EndpointRow, nowMs: number, stats: Stats = NO
     is_active: Number(row.is_active) === 1,
     status: endpointStatus(row),
     disabled_reason: row.disabled_reason,
-    disabled_at: iso(row.disabled_at),
+    disabled_at: isoTime(row.disabled_at),
     secret_key_id: row.secret_key_id,
     previous_key_id: previous?.id ?? null,
-    previous_key_expires_at: previous ? iso(previous.expiresAt) : null,
+    previous_key_expires_at: previous ? isoTime(previous.expiresAt) : null,
     rate_limit: rateLimitOf(row),
-    created_at: iso(row.created_at)!,
-    updated_at: iso(row.updated_at)!,
+    created_at: isoTime(row.created_at)!,
+    updated_at: isoTime(row.updated_at)!,
     stats,
   }
 }

@@ -1,37 +1,36 @@
 // The endpoint API's routes as OpenAPI definitions; routes.ts attaches the handlers.
 import { createRoute, z } from '@hono/zod-openapi'
-import { bearerSecurity } from '../http/openapi.js'
+import { bearerSecurity, jsonContent } from '../http/openapi.js'
 import {
   CreateEndpointBody, Endpoint, EndpointPage, EndpointWithSecret, IdParam, ListQuery, RotateResult, RotateSecretBody, SecretReveal, UpdateEndpointBody,
 } from './schemas.js'
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const body = <T extends z.ZodType>(schema: T, required = true) => ({ content: { 'application/json': { schema } }, required })
 const tags = ['Webhook endpoints']
 
 export const listRoute = createRoute({
   method: 'get', path: '/', security: bearerSecurity, tags, summary: "List the user's webhook endpoints, oldest first",
   request: { query: ListQuery },
-  responses: { 200: json(EndpointPage, 'A page of endpoints with 24 h delivery figures') },
+  responses: { 200: jsonContent(EndpointPage, 'A page of endpoints with 24 h delivery figures') },
 })
 
 export const createEndpointRoute = createRoute({
   method: 'post', path: '/', security: bearerSecurity, tags, summary: 'Add a webhook endpoint',
   description: 'The answer carries the signing secret; it is shown again only by the reveal and rotate routes.',
   request: { body: body(CreateEndpointBody) },
-  responses: { 201: json(EndpointWithSecret, 'The new endpoint and its secret') },
+  responses: { 201: jsonContent(EndpointWithSecret, 'The new endpoint and its secret') },
 })
 
 export const getRoute = createRoute({
   method: 'get', path: '/{id}', security: bearerSecurity, tags, summary: 'One webhook endpoint',
   request: { params: IdParam },
-  responses: { 200: json(Endpoint, 'The endpoint (without its secret)') },
+  responses: { 200: jsonContent(Endpoint, 'The endpoint (without its secret)') },
 })
 
 export const updateRoute = createRoute({
   method: 'patch', path: '/{id}', security: bearerSecurity, tags, summary: 'Change a webhook endpoint',
   request: { params: IdParam, body: body(UpdateEndpointBody) },
-  responses: { 200: json(Endpoint, 'The updated endpoint (without its secret)') },
+  responses: { 200: jsonContent(Endpoint, 'The updated endpoint (without its secret)') },
 })
 
 export const deleteRoute = createRoute({
@@ -44,12 +43,12 @@ export const deleteRoute = createRoute({
 export const revealRoute = createRoute({
   method: 'get', path: '/{id}/secret', security: bearerSecurity, tags, summary: "Reveal the endpoint's current signing secret",
   request: { params: IdParam },
-  responses: { 200: json(SecretReveal, 'The secret and its key id') },
+  responses: { 200: jsonContent(SecretReveal, 'The secret and its key id') },
 })
 
 export const rotateRoute = createRoute({
   method: 'post', path: '/{id}/rotate-secret', security: bearerSecurity, tags, summary: 'Replace the signing secret',
   description: 'The old secret keeps signing next to the new one for grace_seconds, so receivers can switch without missing a delivery.',
   request: { params: IdParam, body: body(RotateSecretBody, false) },
-  responses: { 200: json(RotateResult, 'The new secret; the previous key id and when it stops signing') },
+  responses: { 200: jsonContent(RotateResult, 'The new secret; the previous key id and when it stops signing') },
 })

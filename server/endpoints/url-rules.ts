@@ -34,6 +34,11 @@ export async function checkEndpointUrl(raw: string, allowPrivateTargets: boolean
   if (raw.includes('#')) throw fieldError('url', 'must not contain a #fragment (fragments are never sent to the server)')
   if (parsed.href.length > 2048) throw fieldError('url', 'must be at most 2048 characters')
 
+  // Mail (25), SSH (22) and the like are reachable by a signed POST too; keep endpoints to web
+  // ports. An empty port is the scheme's default (80 or 443).
+  if (!allowPrivateTargets && parsed.port !== '' && !allowedPort(Number(parsed.port))) {
+    throw fieldError('url', 'must use port 80, 443 or 1024-65535')
+  }
   if (!allowPrivateTargets) {
     try {
       await resolveTarget(parsed.hostname, false, resolve, tenant)
@@ -43,4 +48,8 @@ export async function checkEndpointUrl(raw: string, allowPrivateTargets: boolean
     }
   }
   return parsed.href
+}
+
+function allowedPort(port: number): boolean {
+  return port === 80 || port === 443 || (port >= 1024 && port <= 65535)
 }

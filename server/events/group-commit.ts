@@ -5,6 +5,7 @@
 // at low rates, batches form by themselves under load.
 import type { Db } from '../db/connect.js'
 import { isDatabaseDown } from '../db/down.js'
+import { ApiError } from '../http/errors.js'
 import { ingestEvents, type IngestResult } from './ingest.js'
 import type { IncomingEvent } from './parse-body.js'
 
@@ -20,6 +21,12 @@ export interface IngestBatcher {
 }
 
 const MAX_EVENTS_PER_BATCH = 500
+/**
+ * Events waiting for a batch, at most. Past it a request is refused at once with 503 and
+ * Retry-After (the bridge spools and resends), instead of holding an ever longer queue of bodies
+ * in memory while the database falls behind. Ten full batches: far more than one commit's wait.
+ */
+export const MAX_QUEUED_EVENTS = 5_000
 /**
  * While another batch is in flight, a new one starts only with at least this many events; fewer
  * wait for the next batch to finish. Without it, under load most transactions carried one event
@@ -81,6 +88,9 @@ export function createIngestBatcher(db: Db, now: () => number, onCommitted: (res
 
   return {
     submit(events) {
+      if (queuedEvents > 0 && queuedEvents + events.length > MAX_QUEUED_EVENTS) {
+        return Promise.reject(new ApiError('unavailable', 'Too many events are waiting to be stored; try again in a second', undefined, { 'Retry-After': '1' }))
+      }
       return new Promise((resolve, reject) => {
         queue.push({ events, resolve, reject })
         queuedEvents += events.length

@@ -83,7 +83,7 @@ async function deliveryCounts(trx: Kysely<Database>, eventIds: string[]): Promis
 }
 
 /** Duplicate key on MySQL/MariaDB (1062) or a PRIMARY KEY/UNIQUE constraint on SQLite. */
-export function isUniqueViolation(err: unknown): boolean {
+function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: unknown; errno?: unknown } | null
   return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE'
 }

@@ -2,14 +2,13 @@
 // POST /v1/events is only registered for the document, because its handler must read the raw
 // bytes (the signature covers them) before anything parses the body.
 import { createRoute, z } from '@hono/zod-openapi'
-import { bearerSecurity } from '../http/openapi.js'
+import { bearerSecurity, jsonContent } from '../http/openapi.js'
 import { requireUser } from '../http/require-user.js'
 import { EVENT_TYPES } from './types.js'
 import { MAX_BATCH } from './parse-body.js'
 import { MAX_BODY_BYTES } from '../http/limits.js'
 
 const tags = ['Events']
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
 
 export const CatalogueList = z.object({
@@ -25,7 +24,7 @@ export const CatalogueList = z.object({
 export const listEventTypesRoute = createRoute({
   method: 'get', path: '/', security: bearerSecurity, tags, middleware: [requireUser] as const,
   summary: 'The event catalogue: every event type with its description, JSON Schema and an example',
-  responses: { 200: json(CatalogueList, 'All event types') },
+  responses: { 200: jsonContent(CatalogueList, 'All event types') },
 })
 
 export const IngestResults = z.object({
@@ -50,10 +49,10 @@ export const ingestRoute = createRoute({
     body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()).openapi({ description: 'An event envelope or {"events": [...]}; see GET /v1/event-types' }) } } },
   },
   responses: {
-    202: json(IngestResults, 'Stored; deliveries were queued'),
-    200: json(IngestResults, 'Every event was already known (duplicate ids); nothing new was stored'),
-    401: json(errorBody, 'Missing, forged or stale signature'),
-    413: json(errorBody, `Body larger than ${MAX_BODY_BYTES / 1024} KB`),
-    422: json(errorBody, 'Invalid JSON, an invalid event (each failing path is named), too many events, or webhook.test'),
+    202: jsonContent(IngestResults, 'Stored; deliveries were queued'),
+    200: jsonContent(IngestResults, 'Every event was already known (duplicate ids); nothing new was stored'),
+    401: jsonContent(errorBody, 'Missing, forged or stale signature'),
+    413: jsonContent(errorBody, `Body larger than ${MAX_BODY_BYTES / 1024} KB`),
+    422: jsonContent(errorBody, 'Invalid JSON, an invalid event (each failing path is named), too many events, or webhook.test'),
   },
 })

@@ -26,7 +26,7 @@ export function patternProblem(pattern: string): string | null {
   return (EVENT_TYPES as readonly string[]).includes(pattern) ? null : `"${pattern}" is not an event type (see GET /v1/event-types)`
 }
 
-export function matchesPattern(pattern: string, type: string): boolean {
+function matchesPattern(pattern: string, type: string): boolean {
   if (pattern === '*') return true
   if (pattern.endsWith('.*')) return type.startsWith(pattern.slice(0, -1))
   return pattern === type

@@ -39,7 +39,7 @@ export class ApiError extends Error {
   }
 }
 
-export function zodProblems(error: ZodError, prefix: (string | number)[] = []): FieldProblem[] {
+function zodProblems(error: ZodError, prefix: (string | number)[] = []): FieldProblem[] {
   return error.issues.map((issue) => ({
     path: [...prefix, ...issue.path].map(String).join('.') || '(body)',
     message: issue.message,

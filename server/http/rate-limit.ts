@@ -33,7 +33,7 @@ export class WindowCounter {
  * only its last entry: the proxy appends the address it saw at the end, and everything before
  * that was written by the client and proves nothing.
  */
-export function clientIp(c: Context): string {
+function clientIp(c: Context): string {
   let remote = 'unknown'
   try {
     remote = getConnInfo(c).remote.address ?? 'unknown'

@@ -1,7 +1,7 @@
 // Redeliver one delivery, or replay every failed delivery of an endpoint in a time range. Mounted
 // at /v1/deliveries beside the log routes; both answer 202 and the runner does the sending.
 import { createRoute, z } from '@hono/zod-openapi'
-import { newRouter, bearerSecurity } from '../http/openapi.js'
+import { newRouter, bearerSecurity, jsonContent } from '../http/openapi.js'
 import { requireUser } from '../http/require-user.js'
 import { ApiError, notFound } from '../http/errors.js'
 import { autocommitWrites } from '../db/write-first.js'
@@ -9,17 +9,16 @@ import { Delivery, IdParam, ReplayBody, ReplayResult } from '../delivery-log/sch
 import { deliveryToApi, findDelivery } from '../delivery-log/queries.js'
 import { replayFailed, retryDelivery } from './redeliver.js'
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 const retry = createRoute({
   method: 'post', path: '/{id}/retry', security: bearerSecurity, summary: 'Redeliver one delivery now',
   request: { params: IdParam },
-  responses: { 202: json(z.object({ delivery: Delivery }), 'Due now; the next runner pass sends it') },
+  responses: { 202: jsonContent(z.object({ delivery: Delivery }), 'Due now; the next runner pass sends it') },
 })
 const replay = createRoute({
   method: 'post', path: '/replay', security: bearerSecurity, summary: 'Redeliver every failed delivery of an endpoint in a time range',
   request: { body: { content: { 'application/json': { schema: ReplayBody } }, required: true } },
-  responses: { 202: json(ReplayResult, 'How many deliveries are due again') },
+  responses: { 202: jsonContent(ReplayResult, 'How many deliveries are due again') },
 })
 
 export function redeliveryRoutes() {

@@ -1,8 +1,7 @@
 // OpenAPI definition of the test send (mounted at /v1/webhooks beside the endpoint routes).
 import { createRoute, z } from '@hono/zod-openapi'
-import { bearerSecurity } from '../http/openapi.js'
+import { bearerSecurity, jsonContent } from '../http/openapi.js'
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
 export const TestSendResultSchema = z
   .object({
@@ -26,7 +25,7 @@ export const testSendRoute = createRoute({
   description: 'Works on paused and disabled endpoints too, so a fix can be checked before turning the endpoint on. Not retried; does not count toward automatic disabling.',
   request: { params: z.object({ id: z.string().min(1).max(40).openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: {
-    200: json(TestSendResultSchema, 'The outcome of the test send (ok false when the endpoint failed)'),
-    429: json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'Not sent: the account\'s delivery slots stayed busy for 5 s (Retry-After says when to try again)'),
+    200: jsonContent(TestSendResultSchema, 'The outcome of the test send (ok false when the endpoint failed)'),
+    429: jsonContent(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'Not sent: the account\'s delivery slots stayed busy for 5 s (Retry-After says when to try again)'),
   },
 })

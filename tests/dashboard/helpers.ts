@@ -3,12 +3,14 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { join, resolve } from 'node:path'
 import { tmpdir } from 'node:os'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { createApp } from '../../server/app.js'
+import { dashboardRoutes } from '../../server/dashboard/static.js'
 import { mintToken } from '../../server/auth/token.js'
 import { createLogger } from '../../server/log.js'
 import { newId } from '../../server/db/ids.js'
@@ -21,11 +23,19 @@ import { testConfig, TEST_SECRETS } from '../helpers/config.js'
 import { createTestDatabase } from '../helpers/db.js'
 import { startReceiver, type Receiver } from '../helpers/receiver.js'
 
-export const IMAGES = 'docs/images'
+/**
+ * Screenshots land in an ignored folder, so a test run never changes tracked files;
+ * `npm run screenshots` runs these tests and copies them to docs/images/.
+ */
+export const IMAGES = 'test-results/screenshots'
 export const DESKTOP = { width: 1280, height: 800 }
 export const MOBILE = { width: 360, height: 740 }
 
-const LOCK = join(tmpdir(), 'qsm-dashboard-build.lock')
+// The tests' own build of the dashboard: a temp folder, not dashboard/dist/ (which `npm run build`
+// owns). One folder per checkout, so two worktrees on one machine never build into each other.
+const checkout = createHash('sha256').update(resolve('.')).digest('hex').slice(0, 12)
+export const DASHBOARD_DIST = join(tmpdir(), `qsm-dashboard-dist-${checkout}`)
+const LOCK = `${DASHBOARD_DIST}.lock`
 
 function newestSource(dir: string): number {
   let newest = 0
@@ -37,9 +47,9 @@ function newestSource(dir: string): number {
 }
 
 /**
- * Runs `node dashboard/build.mjs` unless dist/ is newer than every source. Test files run in
- * parallel and the build empties dist/ first, so a lock makes one build at a time and the files
- * after the first find dist/ fresh instead of deleting it under a running browser.
+ * Runs `node dashboard/build.mjs --out DASHBOARD_DIST` unless that build is newer than every source.
+ * Test files run in parallel and the build empties its folder first, so a lock makes one build at a
+ * time and the files after the first find it fresh instead of deleting it under a running browser.
  */
 export function buildDashboard(): void {
   const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
@@ -53,10 +63,11 @@ export function buildDashboard(): void {
     }
   }
   try {
-    const sources = Math.max(newestSource('dashboard/src'), ...['index.html', 'config.js', 'build.mjs', 'htm-precompile.mjs'].map((f) => statSync(`dashboard/${f}`).mtimeMs))
-    const built = existsSync('dashboard/dist/app.js') ? statSync('dashboard/dist/app.js').mtimeMs : 0
+    const sources = Math.max(newestSource('dashboard/src'), ...['index.html', 'config.js', 'build.mjs'].map((f) => statSync(`dashboard/${f}`).mtimeMs))
+    const app = join(DASHBOARD_DIST, 'app.js')
+    const built = existsSync(app) ? statSync(app).mtimeMs : 0
     if (built > sources) return
-    const r = spawnSync(process.execPath, ['dashboard/build.mjs'], { encoding: 'utf8' })
+    const r = spawnSync(process.execPath, ['dashboard/build.mjs', '--out', DASHBOARD_DIST], { encoding: 'utf8' })
     if (r.status !== 0) throw new Error(`dashboard build failed:\n${r.stdout}\n${r.stderr}`)
   } finally {
     rmSync(LOCK, { recursive: true, force: true })
@@ -86,8 +97,11 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   // The in-process delivery loop sends first attempts right after ingest, as in the real service.
   const deps = buildDeps({ db, config, log: createLogger({ level: 'silent' }), inProcessLoop: {} })
   const app = createApp(deps)
+  // /dashboard/ is served from the tests' build (static.ts's distDir), everything else by the app.
+  const dashboard = dashboardRoutes(DASHBOARD_DIST)
+  const serveRequest = (req: Request) => (new URL(req.url).pathname.startsWith('/dashboard') ? dashboard.fetch(req) : app.fetch(req))
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
+    const s = serve({ fetch: serveRequest, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
   })
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const receiver = await startReceiver()
@@ -131,10 +145,15 @@ export async function openPage(stack: Stack, viewport = DESKTOP): Promise<Page> 
   // Fail fast: a missing element is a finding, not something to wait 30 s for.
   page.setDefaultTimeout(5_000)
   page.on('pageerror', (err) => pageErrors.push(String(err)))
+  // A Content-Security-Policy refusal is only a console message; count it as an error too, so
+  // every browser test shows that the dashboard's own code passes its CSP.
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) pageErrors.push(msg.text())
+  })
   return page
 }
 
-/** Saves a full-page screenshot to docs/images/<name>.png. */
+/** Saves a full-page screenshot to IMAGES/<name>.png. */
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${IMAGES}/${name}.png`, fullPage: true })
 }
@@ -159,7 +178,7 @@ export async function overflowsX(page: Page): Promise<boolean> {
 }
 
 /**
- * dashboard/dist uploaded to another host under /webhooks/, as on shared hosting: a plain file
+ * The dashboard build uploaded to another host under /webhooks/, as on shared hosting: a plain file
  * server on its own port (so another origin), with config.js pointing at the API. Call setApiBase
  * once the API's address is known.
  */
@@ -169,7 +188,7 @@ export async function serveSubfolder(): Promise<{ origin: string; setApiBase(bas
   const server = createServer((req, res) => {
     const name = (req.url ?? '/').replace(/^\/webhooks\//, '').split('?')[0] || 'index.html'
     if (!req.url?.startsWith('/webhooks/') || !/^[a-z-]+\.(html|js|css)$/.test(name)) return void res.writeHead(404).end()
-    const body = name === 'config.js' ? `window.QSM_CONFIG = { apiBase: ${JSON.stringify(apiBase)} }` : readFileSync(join('dashboard/dist', name))
+    const body = name === 'config.js' ? `window.QSM_CONFIG = { apiBase: ${JSON.stringify(apiBase)} }` : readFileSync(join(DASHBOARD_DIST, name))
     res.writeHead(200, { 'content-type': types[name.slice(name.lastIndexOf('.'))]! }).end(body)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -1,6 +1,6 @@
 // Every screen at 1280 px and 360 px with realistic data (active, paused and disabled endpoints,
-// deliveries in each status): screenshots for docs/images/ and a check that nothing scrolls
-// sideways. Also: the create form with the keyboard only, and the signed-out screens.
+// deliveries in each status): screenshots (`npm run screenshots` copies them to docs/images/) and a
+// check that nothing scrolls sideways. Also: the create form with the keyboard only, and the signed-out screens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { encryptSecret, generateSecret } from '../../server/crypto/secrets.js'

@@ -3,10 +3,10 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Hono } from 'hono'
 import { dashboardRoutes } from '../../server/dashboard/static.js'
-import { buildDashboard } from './helpers.js'
+import { buildDashboard, DASHBOARD_DIST } from './helpers.js'
 
 describe('dashboard static files', () => {
-  const app = dashboardRoutes()
+  const app = dashboardRoutes(DASHBOARD_DIST)
   beforeAll(() => buildDashboard())
 
   it('redirects /dashboard to /dashboard/ so relative asset paths resolve', async () => {
@@ -20,6 +20,10 @@ describe('dashboard static files', () => {
     expect(index.status).toBe(200)
     expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8')
     expect(index.headers.get('cache-control')).toBe('no-cache')
+    const csp = index.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).toContain("frame-ancestors 'none'")
+    expect(csp).not.toContain('unsafe')
     const html = await index.text()
     for (const asset of ['./config.js', './app.js', './app.css']) expect(html).toContain(`"${asset}"`)
     expect(html.indexOf('config.js')).toBeLessThan(html.indexOf('app.js'))

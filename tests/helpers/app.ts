@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../../server/log.js'
 import { buildDeps, type Deps, type DepsParts } from '../../server/deps.js'
 import type { Db } from '../../server/db/connect.js'
 import { testConfig } from './config.js'
+import { parseJsonOr } from './json.js'
 
 export interface TestApp {
   app: App
@@ -29,12 +30,7 @@ export function makeTestApp(db: Db, opts: { env?: Record<string, string>; log?: 
     if (body !== undefined) headers['content-type'] = 'application/json'
     const res = await app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
     const text = await res.text()
-    let json: unknown = null
-    try {
-      json = text ? JSON.parse(text) : null
-    } catch {
-      json = text
-    }
+    const json = parseJsonOr(text)
     return { status: res.status, json, headers: res.headers }
   }
   return { app, deps, clock, token, call }

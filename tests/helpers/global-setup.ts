@@ -21,7 +21,10 @@ export default async function setup(project: TestProject) {
   const required = process.env.QSM_TEST_MYSQL_URL
   let mysqlUrl: string | null = null
   let notice: string
-  if (required) {
+  if (process.env.QSM_TEST_DATABASES === 'sqlite' && !required) {
+    // npm run test:fast (vitest.fast.config.ts): a quick loop; npm test runs both databases.
+    notice = 'Database suites: SQLite only (test:fast; npm test runs MySQL too)'
+  } else if (required) {
     const version = await reachable(required)
     if (!version) throw new Error(`QSM_TEST_MYSQL_URL is set but MySQL does not answer at ${required.replace(/:[^:@/]*@/, ':***@')}`)
     mysqlUrl = required

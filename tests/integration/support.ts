@@ -54,14 +54,7 @@ export async function seedQueue(db: Db, o: { receiverUrl: string; users: number;
   return pairs
 }
 
-export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+export { waitUntil } from '../helpers/wait.js'
 
 export const countSucceeded = async (db: Db) =>
   Number((await db.db.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'succeeded').executeTakeFirstOrThrow()).n)

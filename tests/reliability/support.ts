@@ -7,6 +7,7 @@ import { newId } from '../../server/db/ids.js'
 import type { Db } from '../../server/db/connect.js'
 import { ALL_TABLES } from '../helpers/db.js'
 import { TEST_SECRETS } from '../helpers/config.js'
+import { parseJsonOr } from '../helpers/json.js'
 
 export type ExampleType = keyof typeof EXAMPLES
 export const BRIDGE_TYPES = (Object.keys(EXAMPLES) as ExampleType[]).filter((t) => t !== 'webhook.test')
@@ -44,12 +45,7 @@ export async function postEvents(app: Requestable, body: unknown, nowMs: number,
   const text = typeof body === 'string' ? body : JSON.stringify(body)
   const res = await app.request('/v1/events', { method: 'POST', headers: bridgeHeaders(text, nowMs, opts), body: text })
   const raw = await res.text()
-  let json: any = null
-  try {
-    json = JSON.parse(raw)
-  } catch {
-    json = raw
-  }
+  const json = parseJsonOr(raw)
   return { status: res.status, json, headers: res.headers, raw }
 }
 

@@ -19,8 +19,10 @@ import { createLogger } from '../../server/log.js'
 import { dashboardTokenKey, mintToken } from '../../server/auth/token.js'
 import { connect } from '../../server/db/connect.js'
 import { bridgeHeaders, dumpAllRows, exampleEvent, overHttp, sleep, type Requestable } from '../reliability/support.js'
+import { waitUntil } from '../helpers/wait.js'
 import { freePort } from '../helpers/server-process.js'
 import { startLedgerReceiver, type LedgerReceiver } from '../reliability/ledger.js'
+import { parseJsonOr } from '../helpers/json.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
@@ -66,12 +68,7 @@ async function scenario(client: Requestable, receiver: LedgerReceiver, now: () =
     seen.other.push([...res.headers.entries()].map(([k, v]) => `${k}: ${v}`).join('\n'))
     if (handsSecret && res.status < 300) seen.handing.push(text)
     else seen.other.push(text)
-    let json: any = null
-    try {
-      json = JSON.parse(text)
-    } catch {
-      json = null
-    }
+    const json = parseJsonOr(text, () => null)
     return { status: res.status, json }
   }
 
@@ -119,7 +116,6 @@ async function scenario(client: Requestable, receiver: LedgerReceiver, now: () =
   await call('tick bearer wrong', '/tick', { headers: { authorization: 'Bearer ' + TEST_SECRETS.QSM_APP_KEY } })
   for (let i = 0; i < 4; i++) {
     await call(`tick ${i}`, '/tick?token=' + encodeURIComponent(TEST_SECRETS.QSM_CRON_TOKEN))
-    await sleep(50)
   }
   await call('test send', `/v1/webhooks/${a.json.id}/test`, { method: 'POST', user: 'alice', json: {} })
   await call('deliveries', '/v1/deliveries', { user: 'alice' })
@@ -234,9 +230,18 @@ describe('no secret in a real server process at QSM_LOG_LEVEL=debug', () => {
 
   it('runs the whole scenario over HTTP and finds no secret in stdout, stderr, responses or the database', async () => {
     const seen = await scenario(overHttp(`http://127.0.0.1:${port}`), receiver, () => Date.now())
-    // Let the in-process delivery loop (when present) finish its retries, then stop the server so
-    // its shutdown lines are captured too.
-    await sleep(1500)
+    // Wait until the in-process loop has sent every first attempt and none is in flight (a sending
+    // delivery shows pending with no next attempt), then stop the server so its shutdown lines
+    // are captured too.
+    const http = overHttp(`http://127.0.0.1:${port}`)
+    await waitUntil(async () => {
+      for (const user of ['alice', 'bob']) {
+        const headers = { authorization: `Bearer ${await mintToken(TEST_SECRETS.QSM_BRIDGE_SECRET, user, Date.now())}` }
+        const page = await (await http.request('/v1/deliveries?limit=100', { headers })).json() as { data: { attempts: number; status: string; next_attempt_at: string | null }[] }
+        if (page.data.some((d) => d.attempts === 0 || (d.status === 'pending' && d.next_attempt_at === null))) return false
+      }
+      return true
+    }, 10_000, 'every delivery to have its first attempt and none in flight')
     const exited = new Promise((r) => child.once('exit', r))
     child.kill('SIGTERM')
     await exited

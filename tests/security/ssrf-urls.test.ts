@@ -109,6 +109,20 @@ for (const dialect of dialects()) {
       expect((await rowCounts(t.db)).endpoints).toBe(0)
     })
 
+    it('refuses public addresses on ports outside 80, 443 and 1024-65535, on create and on update', async () => {
+      const app = makeTestApp(t.db, { env })
+      for (const url of ['https://93.184.215.14:25/hook', 'https://93.184.215.14:0/hook', 'https://93.184.215.14:22/', 'https://93.184.215.14:1023/']) {
+        const res = await app.call('u1', 'POST', '/v1/webhooks', { url, event_types: ['*'] })
+        expect(res.status, url).toBe(422)
+        expect(res.json.error.message).toContain('port 80, 443 or 1024-65535')
+      }
+      const created = await app.call('u1', 'POST', '/v1/webhooks', { url: 'https://93.184.215.14:1024/hook', event_types: ['*'] })
+      expect(created.status).toBe(201)
+      const patched = await app.call('u1', 'PATCH', `/v1/webhooks/${created.json.id}`, { url: 'https://93.184.215.14:25/hook' })
+      expect(patched.status).toBe(422)
+      expect((await app.call('u1', 'POST', '/v1/webhooks', { url: 'https://93.184.215.14:443/hook', event_types: ['*'] })).status).toBe(201)
+    })
+
     it('still accepts public addresses (the controls), so the rule is not "refuse everything"', async () => {
       const app = makeTestApp(t.db, { env })
       for (const url of PUBLIC_CONTROLS) {

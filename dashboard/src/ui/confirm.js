@@ -6,8 +6,8 @@ import { useLayoutEffect, useRef, useState } from 'preact/hooks'
 export function ConfirmButton({ label, question, confirmLabel, onConfirm, danger = true }) {
   const [open, setOpen] = useState(false)
   const [busy, setBusy] = useState(false)
-  const confirmRef = useRef(null)
-  const openerRef = useRef(null)
+  const confirmRef = useRef(/** @type {HTMLButtonElement | null} */ (null))
+  const openerRef = useRef(/** @type {HTMLButtonElement | null} */ (null))
   // Layout effect, not effect: focus must be inside the question before the next key press, or a
   // quick Escape lands on the page and the question stays open.
   useLayoutEffect(() => {

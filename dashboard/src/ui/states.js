@@ -20,7 +20,7 @@ export function Empty({ children }) {
 
 /** A page heading that takes focus when the view opens, so screen readers hear the new page. */
 export function PageTitle({ children }) {
-  const ref = useRef(null)
+  const ref = useRef(/** @type {HTMLHeadingElement | null} */ (null))
   useEffect(() => {
     if (ref.current) ref.current.focus()
   }, [])

@@ -20,7 +20,9 @@ function Select({ name, label, value, onChange, options }) {
 
 export function Deliveries({ query }) {
   const [filters, setFilters] = useState({ status: query.get('status') || '', endpoint_id: query.get('endpoint_id') || '', event_type: query.get('event_type') || '' })
-  const [page, setPage] = useState({ items: [], cursor: null, loading: true, error: null })
+  /** @type {{ items: import('../api.js').Delivery[], cursor: string | null, loading: boolean, error: unknown }} */
+  const firstPage = { items: [], cursor: null, loading: true, error: null }
+  const [page, setPage] = useState(firstPage)
   const endpoints = useLoad(() => api.listEndpoints())
   const types = useLoad(() => api.eventTypes())
 

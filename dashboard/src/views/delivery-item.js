@@ -9,6 +9,7 @@ import { ErrorBox, Loading } from '../ui/states.js'
 
 const TRIGGER = { scheduled: 'Scheduled', manual: 'Redelivered by you', test: 'Test' }
 
+/** @param {{ detail: import('../api.js').DeliveryDetail }} props */
 function Attempts({ detail }) {
   const log = detail.attempts_log || []
   if (log.length === 0) return html`<p class="muted">No attempts recorded${detail.status === 'pending' && detail.next_attempt_at ? ` yet (${due(detail.next_attempt_at)})` : ''}.</p>`
@@ -20,10 +21,11 @@ function Attempts({ detail }) {
   </ol>`
 }
 
+/** @param {{ d: import('../api.js').Delivery, name?: string, onChange: (d: import('../api.js').Delivery) => void }} props */
 export function DeliveryItem({ d, name, onChange }) {
   const [open, setOpen] = useState(false)
-  const [detail, setDetail] = useState(null)
-  const [error, setError] = useState(null)
+  const [detail, setDetail] = useState(/** @type {import('../api.js').DeliveryDetail | null} */ (null))
+  const [error, setError] = useState(/** @type {unknown} */ (null))
   const [busy, setBusy] = useState(false)
   const panelId = `attempts-${d.id}`
   const toggle = async () => {

@@ -18,7 +18,7 @@ const TOGGLE = { active: 'Pause endpoint', paused: 'Resume endpoint', disabled: 
 export function EndpointDetail({ id }) {
   const [newSecret] = useState(() => takeNewSecret(id))
   const { data: e, error, loading, reload, setData } = useLoad(() => api.getEndpoint(id), [id])
-  const [actionError, setActionError] = useState(null)
+  const [actionError, setActionError] = useState(/** @type {unknown} */ (null))
   const [busy, setBusy] = useState(false)
   if (!e) {
     return html`<section><${PageTitle}>Endpoint<//>

@@ -17,12 +17,14 @@ const rateLimit = (f) => (f.rate_max.trim() === '' ? null : { per: f.rate_per, m
 
 export function EndpointForm({ id }) {
   const editing = Boolean(id)
-  const [form, setForm] = useState({ url: '', description: '', event_types: ['*'], rate_max: '', rate_per: 'second' })
+  /** @type {{ url: string, description: string, event_types: string[], rate_max: string, rate_per: string }} */
+  const empty = { url: '', description: '', event_types: ['*'], rate_max: '', rate_per: 'second' }
+  const [form, setForm] = useState(empty)
   const [loaded, setLoaded] = useState(!editing)
-  const [errors, setErrors] = useState({})
-  const [failure, setFailure] = useState(null)
+  const [errors, setErrors] = useState(/** @type {Record<string, string>} */ ({}))
+  const [failure, setFailure] = useState(/** @type {unknown} */ (null))
   const [busy, setBusy] = useState(false)
-  const summaryRef = useRef(null)
+  const summaryRef = useRef(/** @type {HTMLElement | null} */ (null))
 
   useEffect(() => {
     if (!editing) return
@@ -43,7 +45,7 @@ export function EndpointForm({ id }) {
     try {
       const body = { url: form.url, description: form.description, event_types: form.event_types, rate_limit: rateLimit(form) }
       const saved = editing ? await api.updateEndpoint(id, body) : await api.createEndpoint(body)
-      if (saved.secret) rememberNewSecret(saved.id, saved.secret)
+      if ('secret' in saved) rememberNewSecret(saved.id, saved.secret)
       announce(editing ? 'Endpoint saved.' : 'Endpoint added.')
       go(`/endpoints/${encodeURIComponent(saved.id)}`)
     } catch (e) {

@@ -6,6 +6,7 @@ import { Empty, ErrorBox, Loading, PageTitle } from '../ui/states.js'
 import { useLoad } from '../ui/use-load.js'
 import { statsFacts } from '../ui/stats.js'
 
+/** @param {{ e: import('../api.js').Endpoint }} props */
 function EndpointCard({ e }) {
   return html`<li class="card" data-testid="endpoint-card">
     <div class="card-head">

@@ -7,12 +7,13 @@ import { localInput } from '../format.js'
 import { Field, TextField } from '../ui/field.js'
 import { ErrorBox } from '../ui/states.js'
 
+/** @param {{ endpoints: import('../api.js').Endpoint[], endpointId?: string, onDone: () => void }} props */
 export function ReplayForm({ endpoints, endpointId, onDone }) {
   const [endpoint, setEndpoint] = useState(endpointId || '')
   const [since, setSince] = useState(() => localInput(new Date(Date.now() - 24 * 3600 * 1000)))
-  const [errors, setErrors] = useState({})
-  const [error, setError] = useState(null)
-  const [result, setResult] = useState(null)
+  const [errors, setErrors] = useState(/** @type {Record<string, string>} */ ({}))
+  const [error, setError] = useState(/** @type {unknown} */ (null))
+  const [result, setResult] = useState(/** @type {string | null} */ (null))
   const submit = async (ev) => {
     ev.preventDefault()
     setErrors({})

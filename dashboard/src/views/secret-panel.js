@@ -9,9 +9,12 @@ import { ConfirmButton } from '../ui/confirm.js'
 import { SecretValue } from '../ui/secret.js'
 import { ErrorBox } from '../ui/states.js'
 
+/** @param {{ endpoint: import('../api.js').Endpoint, initialSecret?: string | null, onRotated: () => void }} props */
 export function SecretPanel({ endpoint, initialSecret, onRotated }) {
-  const [shown, setShown] = useState(initialSecret ? { secret: initialSecret, kind: 'new' } : null)
-  const [error, setError] = useState(null)
+  /** @type {{ secret: string, kind: 'new' | 'reveal' | 'rotated', until?: string | null } | null} */
+  const first = initialSecret ? { secret: initialSecret, kind: 'new' } : null
+  const [shown, setShown] = useState(first)
+  const [error, setError] = useState(/** @type {unknown} */ (null))
   const reveal = async () => {
     setError(null)
     try {

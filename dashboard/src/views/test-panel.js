@@ -37,8 +37,8 @@ export function TestResult({ r }) {
 
 export function TestPanel({ id }) {
   const [busy, setBusy] = useState(false)
-  const [result, setResult] = useState(null)
-  const [error, setError] = useState(null)
+  const [result, setResult] = useState(/** @type {import('../api.js').TestSendResult | null} */ (null))
+  const [error, setError] = useState(/** @type {unknown} */ (null))
   const run = async () => {
     setBusy(true)
     setError(null)

@@ -19,6 +19,9 @@ const envelopeFields = {
   // Refused at the door rather than stored: "alice " would match alice's rows on MariaDB (PAD SPACE).
   user_id: z.string().min(1).max(USER_ID_MAX).regex(USER_ID_PATTERN, USER_ID_RULE),
   actor: Actor,
+  // Set by the PHP bridge when data held bytes that are not UTF-8 (remote mail servers' reply
+  // text often does): they were replaced with U+FFFD rather than the event being dropped.
+  invalid_utf8_replaced: z.literal(true).optional(),
 }
 
 /** The envelope with data left open, for the envelope's own JSON Schema. */

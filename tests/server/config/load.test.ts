@@ -49,6 +49,8 @@ describe('config defaults', () => {
 
   it('parses .env lines with comments and quotes', () => {
     expect(parseDotEnv('# c\nA=1\nexport B="two words"\n\nC=\'x\'')).toEqual({ A: '1', B: 'two words', C: 'x' })
+    // Node's parser: an unquoted # starts a comment, a quoted one is part of the value.
+    expect(parseDotEnv('D=a # note\nE="a#b"\r\nF = spaced ')).toEqual({ D: 'a', E: 'a#b', F: 'spaced' })
   })
 
   it('parses plain milliseconds as a duration', () => {

@@ -135,8 +135,9 @@ for (const dialect of dialects()) {
       receiver.queue({ status: 302, headers: { location: `${receiver.url}/elsewhere?token=receiver-secret` } })
       const ep = await h.endpoint('u1', `${receiver.url}/hook`)
       const { deliveryId } = await h.queue('u1', ep.id)
+      // run() resolves after each send has its answer, so a followed redirect would already have
+      // reached the receiver here: no wait is needed to know that nothing else was requested.
       expect((await h.run()).retried).toBe(1)
-      await new Promise((r) => setTimeout(r, 100))
       expect(receiver.received.map((r) => r.path)).toEqual(['/hook'])
       const row = await h.delivery(deliveryId)
       expect(row).toMatchObject({ status: 'pending', last_status_code: 302 })

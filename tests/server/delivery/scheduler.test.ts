@@ -10,6 +10,7 @@ import { newId } from '../../../server/db/ids.js'
 import { startScheduler } from '../../../server/delivery/scheduler.js'
 import { claimDue } from '../../../server/delivery/claim.js'
 import { seedPair } from '../../helpers/seed.js'
+import { waitUntil } from '../../helpers/wait.js'
 
 for (const dialect of dialects()) {
   describe(`${dialect}: the in-process dispatcher`, () => {
@@ -74,9 +75,11 @@ for (const dialect of dialects()) {
       // The seeded endpoint has no real secret; use the API one.
       const ep = await app.call('u1', 'POST', '/v1/webhooks', { url: `${receiver.url}/hook`, event_types: ['*'] })
       await seedPair(t.db, { userId: 'u1', endpointId: ep.json.id, at: app.clock.now() + 60_000 })
-      app.deps.dispatcher = startScheduler(app.deps, { pollMs: 50 })
+      let passes = 0
+      app.deps.dispatcher = startScheduler(app.deps, { pollMs: 50, onPass: () => void passes++ })
       try {
-        await new Promise((r) => setTimeout(r, 150))
+        // Two whole passes over a delivery that is not due yet: nothing may be sent.
+        await waitUntil(() => passes >= 2, 5_000, 'two scheduler passes', 10)
         expect(receiver.received).toHaveLength(0)
         app.clock.advance(60_000)
         await receiver.waitFor(1, 3000)

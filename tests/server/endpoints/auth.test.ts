@@ -59,6 +59,17 @@ for (const dialect of dialects()) {
       expect(res.json.error.message).toBe('Not signed in: the token has expired; open the dashboard again from QSM')
     })
 
+    it('refuses a token whose nbf is in the future, and accepts one whose nbf has passed', async () => {
+      const early = await tokenFor((key, now) => jwt({ alg: 'HS256', typ: 'JWT' }, { sub: 'u1', iat: now, nbf: now + 600, exp: now + 1200 }, key))
+      const res = await send(early)
+      expect(res.status).toBe(401)
+      expect(res.json.error.message).toContain('the token is not valid yet')
+      const started = await tokenFor((key, now) => jwt({ alg: 'HS256', typ: 'JWT' }, { sub: 'u1', iat: now, nbf: now - 5, exp: now + 600 }, key))
+      expect((await send(started)).status).toBe(200)
+      const odd = await tokenFor((key, now) => jwt({ alg: 'HS256', typ: 'JWT' }, { sub: 'u1', iat: now, nbf: 'soon', exp: now + 600 }, key))
+      expect((await send(odd)).status).toBe(401)
+    })
+
     it('refuses a forged token whose user id was changed after signing', async () => {
       const token = await tokenFor((key, now) => {
         const real = jwt({ alg: 'HS256', typ: 'JWT' }, { sub: 'u1', iat: now, exp: now + 600 }, key)

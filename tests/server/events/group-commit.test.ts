@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { dialects } from '../../helpers/dialects.js'
 import { useTestDb } from '../../helpers/db.js'
 import { seedEndpoint } from '../../helpers/seed.js'
-import { createIngestBatcher } from '../../../server/events/group-commit.js'
+import { createIngestBatcher, MAX_QUEUED_EVENTS } from '../../../server/events/group-commit.js'
+import { ApiError } from '../../../server/http/errors.js'
 import { EXAMPLES } from '../../../server/events/examples.js'
 import { newId } from '../../../server/db/ids.js'
 import type { IncomingEvent } from '../../../server/events/parse-body.js'
@@ -47,5 +48,30 @@ for (const dialect of dialects()) {
       expect((await t.db.db.selectFrom('events').select('id').execute()).length).toBe(3)
       expect((await t.db.db.selectFrom('deliveries').select('id').execute()).length).toBe(3)
     })
+
+    it('refuses a request with 503 and Retry-After once the queue holds its limit, and stores none of it', async () => {
+      await seedEndpoint(t.db, { userId: 'u1', eventTypes: ['*'] })
+      const batcher = createIngestBatcher(t.db, () => Date.now(), () => {})
+      const size = 100
+      // Submitted without yielding, so no batch can finish meanwhile. The first requests go to the
+      // writer at once (one on SQLite, up to four on MySQL); the next queue up to the limit; the
+      // rest are refused at once.
+      const requests = Array.from({ length: MAX_QUEUED_EVENTS / size + 10 }, () => Array.from({ length: size }, () => incoming('u1')))
+      const settled = await Promise.allSettled(requests.map((events) => batcher.submit(events)))
+      const firstRefused = settled.findIndex((r) => r.status === 'rejected')
+      expect(firstRefused).toBeGreaterThanOrEqual(MAX_QUEUED_EVENTS / size + 1)
+      expect(firstRefused).toBeLessThanOrEqual(MAX_QUEUED_EVENTS / size + 4)
+      expect(settled.slice(firstRefused).every((r) => r.status === 'rejected')).toBe(true)
+      const err = (settled[firstRefused] as PromiseRejectedResult).reason
+      expect(err).toBeInstanceOf(ApiError)
+      expect([(err as ApiError).status, (err as ApiError).headers]).toEqual([503, { 'Retry-After': '1' }])
+      const accepted = requests.slice(0, firstRefused)
+      const refused = requests[firstRefused]!
+      const stored = new Set((await t.db.db.selectFrom('events').select('id').execute()).map((r) => r.id))
+      expect(stored.size).toBe(accepted.length * size)
+      expect(refused.some((e) => stored.has(e.event.id))).toBe(false)
+      // Once the queue drained, the same request is taken.
+      expect((await batcher.submit(refused)).every((r) => !r.duplicate)).toBe(true)
+    }, 60_000)
   })
 }

@@ -1,14 +1,17 @@
 // The first-run experience, as a new user meets it: the built server started with no .env.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { freePort } from '../../helpers/server-process.js'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
-const MAIN = join(ROOT, 'dist/server/main.mjs')
-const CLI = join(ROOT, 'dist/server/cli.mjs')
+// The build goes to a temp folder (never the project's dist/), with a link to node_modules for
+// better-sqlite3, the one package the bundle leaves outside.
+const BUILD = mkdtempSync(join(tmpdir(), 'qsm-start-build-'))
+const MAIN = join(BUILD, 'dist/server/main.mjs')
+const CLI = join(BUILD, 'dist/server/cli.mjs')
 
 
 /** Environment without any QSM_* of the test runner, as on a new user's machine. */
@@ -25,12 +28,14 @@ describe('first start of the built server', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'qsm-start-'))
-    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' })
+    const build = spawnSync(process.execPath, ['scripts/build.mjs', '--out', BUILD], { cwd: ROOT, encoding: 'utf8' })
     expect(build.status, build.stderr).toBe(0)
+    symlinkSync(join(ROOT, 'node_modules'), join(BUILD, 'node_modules'), 'dir')
   })
   afterAll(() => {
     child?.kill('SIGTERM')
     rmSync(dir, { recursive: true, force: true })
+    rmSync(BUILD, { recursive: true, force: true })
   })
 
   it('writes .env, creates the SQLite database and answers /healthz within seconds', async () => {
@@ -54,6 +59,10 @@ describe('first start of the built server', () => {
     expect(env).toMatch(/^QSM_APP_KEY=base64:[A-Za-z0-9+/=]{44}$/m)
     expect(env).toMatch(/^QSM_CRON_TOKEN=\S{24,}$/m)
     expect(existsSync(join(dir, 'data/qsm-webhooks.db'))).toBe(true)
+    // Other accounts on a shared host must not read the database, its WAL or the folder.
+    expect(statSync(join(dir, 'data')).mode & 0o777).toBe(0o700)
+    for (const file of ['qsm-webhooks.db', 'qsm-webhooks.db-wal']) expect(statSync(join(dir, 'data', file)).mode & 0o777, file).toBe(0o600)
+    expect(statSync(join(dir, '.env')).mode & 0o777).toBe(0o600)
     expect(output).toContain('QSM Webhooks is running')
     expect(output).toContain(`http://localhost:${port}/dashboard/`)
     expect(output).toContain('First start: wrote .env')
@@ -80,6 +89,29 @@ describe('first start of the built server', () => {
     expect(limit).toBe('50')
     expect(output).toContain(`--max-time ${limit} `)
     expect(output).toContain('npx qsm-webhooks cron-line')
+  })
+
+  it('starts when installed under a folder whose name contains "cli" (/home/clive/…)', async () => {
+    const app = join(dir, 'home/clive/qsm-webhooks')
+    mkdirSync(app, { recursive: true })
+    cpSync(join(BUILD, 'dist'), join(app, 'dist'), { recursive: true })
+    symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'))
+    const port = await freePort()
+    const run = spawn(process.execPath, [join(app, 'dist/server/main.mjs')], { cwd: app, env: cleanEnv({ PORT: String(port) }) })
+    let out = ''
+    run.stdout!.on('data', (d) => (out += d))
+    run.stderr!.on('data', (d) => (out += d))
+    try {
+      let status = 0
+      for (const started = Date.now(); Date.now() - started < 10_000 && status !== 200 && run.exitCode === null;) {
+        status = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0)
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(status, out).toBe(200)
+      expect(out).toContain(`http://localhost:${port}/v1`)
+    } finally {
+      run.kill('SIGTERM')
+    }
   })
 
   it('refuses to start with a bad setting and names it', () => {
