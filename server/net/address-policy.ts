@@ -2,11 +2,11 @@
 // the server call its own admin ports, the hosting LAN or the cloud metadata service (SSRF).
 // nonPublicReason() (ip-ranges.ts) classifies one IP literal; resolveTarget() turns a URL host into the single
 // address the sender must connect to, so a DNS answer cannot change between check and connect.
-import { systemResolver } from './dns-resolver.js'
 import { isIP } from 'node:net'
 import { nonPublicReason } from './ip-ranges.js'
+import { DnsLookupError, systemResolver } from './dns-resolver.js'
 
-export { nonPublicReason }
+export { nonPublicReason, DnsLookupError }
 
 const PUBLIC_ONLY = 'webhooks can only go to public addresses'
 
@@ -18,13 +18,6 @@ export class BlockedTargetError extends Error {
   }
 }
 
-/** The host name could not be resolved (no such name, DNS down, timed out) or is not a host name. */
-export class DnsLookupError extends Error {
-  override name = 'DnsLookupError'
-  constructor(message: string, readonly code: string) {
-    super(message)
-  }
-}
 
 /** "a loopback address", "an unspecified address". */
 const described = (reason: string) => `${/^(un[^i]|[aeio])/i.test(reason) ? 'an' : 'a'} ${reason} address`

@@ -15,7 +15,14 @@
 import { promises as dnsPromises } from 'node:dns'
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
-import { DnsLookupError } from './address-policy.js'
+
+/** The host name could not be resolved (no such name, DNS down, timed out) or is not a host name. */
+export class DnsLookupError extends Error {
+  override name = 'DnsLookupError'
+  constructor(message: string, readonly code: string) {
+    super(message)
+  }
+}
 
 export type Address = { address: string; family: 4 | 6 }
 /** `tenant`: whose lookup this is (a user id); lookups without one share one anonymous budget. */
