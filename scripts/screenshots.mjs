@@ -9,7 +9,7 @@ const FROM = 'test-results/screenshots'
 const TO = 'docs/images'
 
 rmSync(FROM, { recursive: true, force: true })
-const run = spawnSync('npx', ['vitest', 'run', 'tests/dashboard/flow.test.ts', 'tests/dashboard/screens.test.ts'], { stdio: 'inherit' })
+const run = spawnSync('npx', ['vitest', 'run', 'tests/dashboard'], { stdio: 'inherit' })
 if (run.status !== 0) process.exit(run.status ?? 1)
 mkdirSync(TO, { recursive: true })
 const files = readdirSync(FROM).filter((f) => f.endsWith('.png'))

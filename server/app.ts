@@ -8,7 +8,7 @@ import { createOnError } from './http/on-error.js'
 import { ApiError } from './http/errors.js'
 import { MAX_BODY_BYTES } from './http/limits.js'
 import { WindowCounter, ipRateLimit } from './http/rate-limit.js'
-import { newRouter } from './http/openapi.js'
+import { newRouter, registerSecuritySchemes } from './http/openapi.js'
 import type { Deps } from './deps.js'
 import { healthRoutes, APP_VERSION } from './health/routes.js'
 import { endpointRoutes } from './endpoints/routes.js'
@@ -53,7 +53,7 @@ export function createApp(deps: Deps) {
       // Only the configured dashboard origin may call the API from a browser; same-origin use of
       // /dashboard/ needs no CORS at all.
       origin: (origin) => (deps.config.dashboardOrigin && origin === deps.config.dashboardOrigin ? origin : null),
-      allowHeaders: ['Authorization', 'Content-Type'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
       allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
       maxAge: 600,
     }),
@@ -69,7 +69,7 @@ export function createApp(deps: Deps) {
   app.route('/tick', cronRoutes())
   app.route('/', dashboardRoutes())
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+  registerSecuritySchemes(app)
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'QSM Webhooks API', version: APP_VERSION, description: 'Manage webhook endpoints, ingest QSM events, read delivery logs.' },

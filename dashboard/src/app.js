@@ -11,6 +11,7 @@ import { EndpointsList } from './views/endpoints.js'
 import { EndpointForm } from './views/endpoint-form.js'
 import { EndpointDetail } from './views/endpoint-detail.js'
 import { Deliveries } from './views/deliveries.js'
+import { DeliveryDetail } from './views/delivery-detail.js'
 
 function View({ route }) {
   switch (route.name) {
@@ -22,6 +23,8 @@ function View({ route }) {
       return html`<${EndpointDetail} id=${route.id} key=${route.id} />`
     case 'deliveries':
       return html`<${Deliveries} query=${route.query} />`
+    case 'delivery':
+      return html`<${DeliveryDetail} id=${route.id} key=${route.id} />`
     default:
       return html`<${EndpointsList} />`
   }
@@ -36,7 +39,7 @@ export function App() {
       setSignedOut('expired')
     })
   }, [])
-  const section = route.name === 'deliveries' ? 'deliveries' : 'endpoints'
+  const section = route.name === 'deliveries' || route.name === 'delivery' ? 'deliveries' : 'endpoints'
   const nav = (name, href, label) =>
     html`<a href=${href} aria-current=${section === name ? 'page' : undefined}>${label}</a>`
   return html`<div class="layout">

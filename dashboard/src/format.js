@@ -15,10 +15,15 @@ export function ago(iso) {
 /** When a pending delivery goes out: "due now" once its time has come. */
 export const due = (iso) => (Date.parse(iso) <= Date.now() ? 'due now' : `next ${ago(iso)}`)
 
-export const fullTime = (iso) => (iso ? new Date(iso).toLocaleString() : '')
+// "2 Dec 2026, 15:45:30": day, month name and 24-hour time read the same in every locale.
+const dtf = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })
+export const fullTime = (iso) => (iso ? dtf.format(new Date(iso)) : '')
+
+/** "1 delivery", "5 deliveries". */
+export const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`
 
 export function rate(r) {
-  return r === null || r === undefined ? 'No finished deliveries' : `${Math.round(r * 100)} % succeeded`
+  return r === null || r === undefined ? 'none finished yet' : `${Math.round(r * 100)} % succeeded`
 }
 
 export const ms = (n) => (n === null || n === undefined ? '' : n >= 1000 ? `${+(n / 1000).toFixed(1)} s` : `${n} ms`)

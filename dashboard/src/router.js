@@ -7,6 +7,7 @@ const ROUTES = [
   [/^\/endpoints\/([^/]+)\/edit$/, 'edit'],
   [/^\/endpoints\/([^/]+)$/, 'endpoint'],
   [/^\/deliveries$/, 'deliveries'],
+  [/^\/deliveries\/([^/]+)$/, 'delivery'],
 ]
 
 export function parseRoute(hash) {
@@ -30,4 +31,12 @@ export function useRoute() {
 
 export function go(path) {
   location.hash = `#${path}`
+}
+
+/** Puts a view's state (filters) in the address without a new history entry, so reload and shared links show the same view. */
+export function setQuery(path, params) {
+  const s = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') s.set(k, String(v))
+  const str = s.toString()
+  history.replaceState(null, '', `#${path}${str ? `?${str}` : ''}`)
 }

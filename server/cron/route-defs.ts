@@ -1,6 +1,6 @@
 // OpenAPI definitions of /tick (mounted at /tick; the paths here are relative to it).
 import { createRoute, z } from '@hono/zod-openapi'
-import { jsonContent } from '../http/openapi.js'
+import { cronSecurity, jsonContent } from '../http/openapi.js'
 
 
 export const TickSummarySchema = z
@@ -18,7 +18,7 @@ export const TickSummarySchema = z
 const TickQuery = z.object({ token: z.string().max(200).optional().openapi({ description: 'QSM_CRON_TOKEN (or send it as a bearer token)' }) })
 const tickRoute = <M extends 'get' | 'post'>(method: M) =>
   createRoute({
-    method, path: '/', tags: ['Cron'], request: { query: TickQuery },
+    method, path: '/', tags: ['Cron'], request: { query: TickQuery }, security: cronSecurity, operationId: method === 'get' ? 'tickGet' : 'tickPost',
     summary: 'Send due deliveries for a bounded time, then purge expired data',
     description: 'For host cron. Needs QSM_CRON_TOKEN as ?token= or Authorization: Bearer. Safe to call concurrently.',
     responses: { 200: jsonContent(TickSummarySchema, 'What this tick did'), 401: { description: 'Missing or wrong cron token' } },

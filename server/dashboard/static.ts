@@ -36,9 +36,15 @@ const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>D
 <p>Run <code>npm run build</code> in the QSM Webhooks folder, then reload this page.</p>
 `
 
+/** The dashboard's icon (a webhook hook on the brand blue), also answered at /favicon.ico so browsers stop logging a 404. */
+export const ICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d4ed8"/>' +
+  '<path d="M11 21a5 5 0 1 1 4-8l3 5m3 3a5 5 0 1 1-4 8" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round"/></svg>'
+
 export function dashboardRoutes(distDir: string = DEFAULT_DIST) {
   const app = new Hono<AppEnv>()
   const root = resolve(distDir)
+
+  app.get('/favicon.ico', (c) => c.body(ICON_SVG, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' }))
 
   app.get('/dashboard', (c) => {
     const query = new URL(c.req.url).search

@@ -24,6 +24,8 @@ export interface EndpointsTable {
   /** Optional rate limit: at most rate_limit_max deliveries per 'second' or 'minute' (both null: none). */
   rate_limit_per: string | null
   rate_limit_max: number | null
+  /** JSON [{"name","value_enc"}]: custom request headers, each value AES-GCM sealed like the secret. */
+  custom_headers: string | null
   created_at: number
   updated_at: number
 }
@@ -55,6 +57,10 @@ export interface DeliveriesTable {
   last_error: string | null
   last_attempt_at: number | null
   last_duration_ms: number | null
+  /** Attempts made by a redelivery or replay; they do not count against the automatic retry budget. */
+  manual_attempts: Generated<number>
+  /** A pending delivery's automatic retry time, kept while a manual attempt runs. */
+  resume_at: Generated<number | null>
   created_at: number
   updated_at: number
 }
@@ -69,8 +75,22 @@ export interface DeliveryAttemptsTable {
   /** ok | http_error | timeout | refused | dns | tls | reset | blocked | error */
   error_class: string | null
   error: string | null
-  /** scheduled | manual | test */
+  /** scheduled | manual | replay | test (the API says "automatic" for scheduled) */
   trigger: string
+  /** JSON object: the headers as sent, signatures included, custom header values masked. */
+  request_headers: string | null
+  /** The first RESPONSE_EXCERPT_BYTES of the answer; cleared when the event payload is purged. */
+  response_excerpt: string | null
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string
+  idem_key: string
+  request_hash: string
+  /** 0 while the first request runs. */
+  status: number
+  body_enc: string | null
+  created_at: number
 }
 
 export interface Database {
@@ -78,6 +98,7 @@ export interface Database {
   events: EventsTable
   deliveries: DeliveriesTable
   delivery_attempts: DeliveryAttemptsTable
+  idempotency_keys: IdempotencyKeysTable
 }
 
 export type EndpointRow = Selectable<EndpointsTable>

@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely'
 import type { Database, DeliveryRow, AttemptRow } from '../db/schema.js'
 import { sendingNow } from '../delivery/claim.js'
+import { TEST_EVENT_TYPE } from '../delivery/outcome.js'
 import { isoTime } from '../http/iso-time.js'
 
 
@@ -27,6 +28,8 @@ export function deliveryToApi(row: DeliveryWithUrl) {
   }
 }
 
+const TRIGGER_WORDS: Record<string, 'automatic' | 'manual' | 'replay' | 'test'> = { scheduled: 'automatic', manual: 'manual', replay: 'replay', test: 'test' }
+
 function attemptToApi(row: AttemptRow) {
   return {
     attempt: Number(row.attempt),
@@ -35,7 +38,9 @@ function attemptToApi(row: AttemptRow) {
     duration_ms: Number(row.duration_ms),
     error_class: row.error_class,
     error: row.error,
-    trigger: row.trigger,
+    trigger: TRIGGER_WORDS[row.trigger] ?? 'automatic',
+    request_headers: row.request_headers ? (JSON.parse(row.request_headers) as Record<string, string>) : null,
+    response_excerpt: row.response_excerpt,
   }
 }
 
@@ -43,8 +48,10 @@ export interface ListFilter {
   status?: string
   endpoint_id?: string
   event_type?: string
+  event_id?: string
   since?: number
   until?: number
+  include_tests?: 'true' | 'false'
   cursor?: string
   limit: number
 }
@@ -64,6 +71,9 @@ export async function listDeliveries(db: Kysely<Database>, userId: string, f: Li
   if (f.status) q = q.where('deliveries.status', '=', f.status)
   if (f.endpoint_id) q = q.where('deliveries.endpoint_id', '=', f.endpoint_id)
   if (f.event_type) q = q.where('deliveries.event_type', '=', f.event_type)
+  // Test sends are checks, not data: left out unless asked for (or looked up by type or event id).
+  else if (f.include_tests !== 'true' && !f.event_id) q = q.where('deliveries.event_type', '!=', TEST_EVENT_TYPE)
+  if (f.event_id) q = q.where('deliveries.event_id', '=', f.event_id)
   if (f.since !== undefined) q = q.where('deliveries.created_at', '>=', f.since)
   if (f.until !== undefined) q = q.where('deliveries.created_at', '<', f.until)
   if (f.cursor) q = q.where('deliveries.id', '<', f.cursor)
@@ -74,6 +84,12 @@ export async function listDeliveries(db: Kysely<Database>, userId: string, f: Li
 
 export async function findDelivery(db: Kysely<Database>, userId: string, id: string): Promise<DeliveryWithUrl | undefined> {
   return (await baseQuery(db, userId).where('deliveries.id', '=', id).executeTakeFirst()) as DeliveryWithUrl | undefined
+}
+
+/** The stored payload (exact bytes) while it is kept, else null. */
+export async function findPayload(db: Kysely<Database>, eventId: string): Promise<string | null> {
+  const row = await db.selectFrom('events').select('payload').where('id', '=', eventId).executeTakeFirst()
+  return row?.payload ?? null
 }
 
 export async function listAttempts(db: Kysely<Database>, deliveryId: string) {

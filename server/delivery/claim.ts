@@ -17,8 +17,12 @@ export interface Claim {
   owner: string
   /** next_attempt_at while leased. (owner, leaseUntil) identifies this claim of this row. */
   leaseUntil: number
-  /** 'manual' when a redelivery marked the row with MANUAL_MARKER; recorded on the attempt. */
-  trigger: 'scheduled' | 'manual'
+  /** 'manual' / 'replay' when a redelivery or replay marked the row (MANUAL_MARKER, REPLAY_MARKER); recorded on the attempt. */
+  trigger: 'scheduled' | 'manual' | 'replay'
+  /** Attempts made by redeliveries and replays: they do not count against the automatic budget. */
+  manualAttempts: number
+  /** The automatic retry time a manual attempt interrupted; the delivery goes back to it if the attempt fails. */
+  resumeAt: number | null
 }
 
 /**
@@ -27,6 +31,9 @@ export interface Claim {
  * replaces the marker with the real owner.
  */
 export const MANUAL_MARKER = 'manual'
+/** The same for a replay (POST /v1/deliveries/replay): its attempt is logged with trigger 'replay'. */
+export const REPLAY_MARKER = 'replay'
+const MARKERS: (string | null)[] = [MANUAL_MARKER, REPLAY_MARKER]
 
 /**
  * Long enough for one send that hits the full timeout, plus waiting in the local queue, plus a
@@ -89,8 +96,11 @@ async function claimOnce(db: Db, o: { owner: string; nowMs: number; limit: numbe
       const ownedIds = new Set(owned.map((r) => r.id))
       mine = due.filter((r) => ownedIds.has(r.id))
     }
-    return mine.map(({ lease_owner, ...r }) => ({
-      ...r, attempts: Number(r.attempts), owner: o.owner, leaseUntil, trigger: lease_owner === MANUAL_MARKER ? 'manual' as const : 'scheduled' as const,
+    return mine.map(({ lease_owner, manual_attempts, resume_at, ...r }) => ({
+      ...r, attempts: Number(r.attempts), owner: o.owner, leaseUntil,
+      trigger: lease_owner === MANUAL_MARKER ? 'manual' as const : lease_owner === REPLAY_MARKER ? 'replay' as const : 'scheduled' as const,
+      manualAttempts: Number(manual_attempts ?? 0),
+      resumeAt: resume_at === null ? null : Number(resume_at),
     }))
   })
 }
@@ -105,7 +115,7 @@ async function claimOnce(db: Db, o: { owner: string; nowMs: number; limit: numbe
 export function selectDue(db: Kysely<Database>, skipLocked: boolean, nowMs: number, limit: number) {
   return db
     .selectFrom('deliveries')
-    .select(['id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'attempts', 'lease_owner'])
+    .select(['id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'attempts', 'lease_owner', 'manual_attempts', 'resume_at'])
     .where('status', '=', 'pending')
     .where('next_attempt_at', '<=', nowMs)
     .orderBy('next_attempt_at')
@@ -114,12 +124,16 @@ export function selectDue(db: Kysely<Database>, skipLocked: boolean, nowMs: numb
     .$if(skipLocked, (qb) => qb.forUpdate().skipLocked())
 }
 
-/** A runner holds this row now (a redelivery's marker is not a lease). */
+/** A runner holds this row now (a redelivery's or replay's marker is not a lease). */
 export function sendingNow(row: { status: string; lease_owner: string | null }): boolean {
-  return row.status === 'pending' && row.lease_owner !== null && row.lease_owner !== MANUAL_MARKER
+  return row.status === 'pending' && row.lease_owner !== null && !MARKERS.includes(row.lease_owner)
 }
 
-type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: string; event_type: string; attempts: number; lease_owner: string | null }
+export function isMarker(owner: string | null): boolean {
+  return MARKERS.includes(owner)
+}
+
+type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: string; event_type: string; attempts: number; lease_owner: string | null; manual_attempts: number; resume_at: number | null }
 
 /**
  * Picks the ids in turns with two window functions (MariaDB 10.2+, SQLite 3.25+): rows are first
@@ -148,7 +162,7 @@ async function selectFairDue(trx: Kysely<Database>, skipLocked: boolean, nowMs: 
   const order = new Map(picked.rows.map((r, i) => [r.id, i]))
   const rows = await trx
     .selectFrom('deliveries')
-    .select(['id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'attempts', 'lease_owner'])
+    .select(['id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'attempts', 'lease_owner', 'manual_attempts', 'resume_at'])
     .where('id', 'in', [...order.keys()])
     .where('status', '=', 'pending')
     .where('next_attempt_at', '<=', nowMs)

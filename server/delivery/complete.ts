@@ -4,7 +4,7 @@
 // the row, this result is dropped and the other runner's result counts.
 import { sql } from 'kysely'
 import type { Db } from '../db/connect.js'
-import type { Finish } from './outcome.js'
+import { isManual, type Finish } from './outcome.js'
 import { writeTransaction } from '../db/write-first.js'
 
 /** Writes the finished attempts and returns those that were applied (still owned). */
@@ -34,7 +34,8 @@ export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: 
       await trx
         .updateTable('deliveries')
         .set({
-          status: 'succeeded', attempts: sql<number>`attempts + 1`, next_attempt_at: null, lease_owner: null, last_error: null,
+          status: 'succeeded', attempts: sql<number>`attempts + 1`, next_attempt_at: null, lease_owner: null, last_error: null, resume_at: null,
+          manual_attempts: pick((i) => i.claim.manualAttempts + (isManual(i.trigger) ? 1 : 0)),
           last_status_code: pick((i) => i.attempt!.statusCode),
           last_attempt_at: pick((i) => i.attempt!.startedAt),
           last_duration_ms: pick((i) => i.attempt!.durationMs),
@@ -48,9 +49,9 @@ export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: 
       await trx
         .updateTable('deliveries')
         .set({
-          status: i.status, next_attempt_at: i.nextAttemptAt, lease_owner: null, last_error: i.lastError, updated_at: nowMs,
+          status: i.status, next_attempt_at: i.nextAttemptAt, lease_owner: null, last_error: i.lastError, updated_at: nowMs, resume_at: null,
           ...(i.attempt
-            ? { attempts: i.claim.attempts + 1, last_status_code: i.attempt.statusCode, last_attempt_at: i.attempt.startedAt, last_duration_ms: i.attempt.durationMs }
+            ? { attempts: i.claim.attempts + 1, manual_attempts: i.claim.manualAttempts + (isManual(i.trigger) ? 1 : 0), last_status_code: i.attempt.statusCode, last_attempt_at: i.attempt.startedAt, last_duration_ms: i.attempt.durationMs }
             : {}),
         })
         .where('id', '=', i.claim.id)
@@ -61,6 +62,7 @@ export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: 
         ? [{
             delivery_id: i.claim.id, attempt: i.claim.attempts + 1, started_at: i.attempt.startedAt, duration_ms: i.attempt.durationMs,
             status_code: i.attempt.statusCode, error_class: i.attempt.errorClass, error: i.attempt.error, trigger: i.trigger,
+            request_headers: i.attempt.requestHeaders ? JSON.stringify(i.attempt.requestHeaders) : null, response_excerpt: i.attempt.responseExcerpt,
           }]
         : [],
     )

@@ -1,5 +1,5 @@
 // The re-check right before each request (issue 12: stale claims). A job carries the endpoint's
-// URL and keys as read for its claim batch; by the time a slot frees the user may have deleted
+// URL, keys and custom headers as read for its claim batch; by the time a slot frees the user may have deleted
 // the endpoint, paused it, moved its URL or rotated its secret with no grace. So before sending:
 // if this process wrote the endpoint since (its version was bumped), or the copy is older than
 // RECHECK_MS (a write by another process), the row is read again — one small query per endpoint
@@ -9,6 +9,7 @@ import type { Db } from '../db/connect.js'
 import type { Config } from '../config/schema.js'
 import type { EndpointRow } from '../db/schema.js'
 import { activeSigningKeys } from '../endpoints/signing-keys.js'
+import { openHeaders } from '../endpoints/custom-headers.js'
 import { endpointVersion } from '../endpoints/versions.js'
 import { notSent, type Finish } from './outcome.js'
 import { offReason, rateLimitOf, type Job } from './prepare.js'
@@ -38,13 +39,14 @@ export class EndpointGuard {
     const row = fresh.row
     if (!row) return { skip: notSent(job.claim, 'Endpoint deleted') }
     if (Number(row.is_active) !== 1) return { skip: notSent(job.claim, offReason(row)) }
-    let keys
+    let keys, customHeaders
     try {
       keys = activeSigningKeys(row, this.config.appKey, nowMs)
+      customHeaders = openHeaders(row.custom_headers, this.config.appKey)
     } catch {
-      return { skip: notSent(job.claim, "The endpoint's secret cannot be decrypted (was QSM_APP_KEY changed?)") }
+      return { skip: notSent(job.claim, "The endpoint's secret or custom headers cannot be decrypted (was QSM_APP_KEY changed?)") }
     }
-    return { send: { ...job, url: row.url, keys, rate: rateLimitOf(row), version: fresh.version, readAt: fresh.readAt } }
+    return { send: { ...job, url: row.url, keys, customHeaders, rate: rateLimitOf(row), version: fresh.version, readAt: fresh.readAt } }
   }
 
   private read(id: string, version: number): Promise<Fresh> {

@@ -1,7 +1,7 @@
 // Fan-out at ingest: one pending delivery per (event, matching active endpoint of the event's
 // user). Runs inside the caller's transaction, so events and their deliveries commit together; the
 // unique (event_id, endpoint_id) index makes a second fan-out of the same event impossible.
-import type { Kysely } from 'kysely'
+import type { Insertable, Kysely } from 'kysely'
 import type { Database, DeliveriesTable } from '../db/schema.js'
 import { newId } from '../db/ids.js'
 import { endpointWants } from '../events/types.js'
@@ -26,7 +26,7 @@ export async function enqueueDeliveries(
   if (events.length === 0) return counts
   const endpointsByUser = await activeEndpoints(db, [...new Set(events.map((e) => e.user_id))])
 
-  const rows: DeliveriesTable[] = []
+  const rows: Insertable<DeliveriesTable>[] = []
   for (const event of events) {
     for (const endpoint of endpointsByUser.get(event.user_id) ?? []) {
       if (!endpointWants(endpoint.patterns, event.type)) continue

@@ -1,10 +1,11 @@
-// Turns claims into ready-to-send jobs: the endpoint's URL and signing keys and the event's stored
+// Turns claims into ready-to-send jobs: the endpoint's URL, signing keys and custom headers and the event's stored
 // payload bytes. Claims that cannot be sent (endpoint deleted or turned off, payload purged) are
 // finished right away without a request.
 import type { Db } from '../db/connect.js'
 import type { Config } from '../config/schema.js'
 import type { EndpointRow } from '../db/schema.js'
 import { activeSigningKeys } from '../endpoints/signing-keys.js'
+import { openHeaders } from '../endpoints/custom-headers.js'
 import type { SigningKey } from '../signing/headers.js'
 import type { Claim } from './claim.js'
 import { notSent, type Finish } from './outcome.js'
@@ -17,6 +18,8 @@ export interface Job {
   /** The stored payload: signed and sent exactly as stored, never re-serialised. */
   body: string
   keys: SigningKey[]
+  /** The endpoint's custom headers, decrypted. */
+  customHeaders: Record<string, string>
   /** The endpoint's optional rate limit, as read with the URL and keys. */
   rate: RateLimit | null
   /** endpointVersion() when the endpoint was read, and when (clock ms): see endpoint-guard.ts. */
@@ -48,7 +51,7 @@ export async function prepareJobs(db: Db, claims: readonly Claim[], config: Conf
   const endpointById = new Map(endpoints.map((e) => [e.id, e]))
   const payloadById = new Map(events.map((e) => [e.id, e.payload]))
   // Decrypting secrets costs a key derivation; do it once per endpoint per batch.
-  const keysByEndpoint = new Map<string, SigningKey[] | Error>()
+  const keysByEndpoint = new Map<string, { keys: SigningKey[]; headers: Record<string, string> } | Error>()
   for (const claim of claims) {
     const endpoint = endpointById.get(claim.endpoint_id)
     const payload = payloadById.get(claim.event_id)
@@ -58,17 +61,17 @@ export async function prepareJobs(db: Db, claims: readonly Claim[], config: Conf
     let keys = keysByEndpoint.get(endpoint.id)
     if (!keys) {
       try {
-        keys = activeSigningKeys(endpoint, config.appKey, nowMs)
+        keys = { keys: activeSigningKeys(endpoint, config.appKey, nowMs), headers: openHeaders(endpoint.custom_headers, config.appKey) }
       } catch {
         keys = new Error('unreadable')
       }
       keysByEndpoint.set(endpoint.id, keys)
     }
     if (keys instanceof Error) {
-      unsendable.push(notSent(claim, "The endpoint's secret cannot be decrypted (was QSM_APP_KEY changed?)"))
+      unsendable.push(notSent(claim, "The endpoint's secret or custom headers cannot be decrypted (was QSM_APP_KEY changed?)"))
       continue
     }
-    jobs.push({ claim, url: endpoint.url, body: payload, keys, rate: rateLimitOf(endpoint), version: versions.get(endpoint.id)!, readAt })
+    jobs.push({ claim, url: endpoint.url, body: payload, keys: keys.keys, customHeaders: keys.headers, rate: rateLimitOf(endpoint), version: versions.get(endpoint.id)!, readAt })
   }
   return { jobs, unsendable }
 }

@@ -36,7 +36,16 @@ export async function purgeExpired(db: Db, config: Config, nowMs: number, maxBat
       .limit(BATCH)
       .execute()
     if (ids.length === 0) break
-    const res = await autocommitWrites(db, (q) => q.updateTable('events').set({ payload: null }).where('id', 'in', ids.map((r) => r.id)).executeTakeFirst())
+    // The answers' excerpts go with the payload: both are the receiver's and the sender's data,
+    // kept only as long as needed for debugging (docs/reference.md, minimal log).
+    const res = await writeTransaction(db, async (trx) => {
+      const eventIds = ids.map((r) => r.id)
+      await trx.updateTable('delivery_attempts').set({ response_excerpt: null })
+        .where('delivery_id', 'in', trx.selectFrom('deliveries').select('id').where('event_id', 'in', eventIds))
+        .where('response_excerpt', 'is not', null)
+        .execute()
+      return trx.updateTable('events').set({ payload: null }).where('id', 'in', eventIds).executeTakeFirst()
+    })
     summary.payloads_purged += Number(res.numUpdatedRows)
     if (ids.length < BATCH) break
   }

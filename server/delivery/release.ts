@@ -3,15 +3,22 @@
 // now instead of waiting for the lease to run out.
 import type { Db } from '../db/connect.js'
 import { autocommitWrites } from '../db/write-first.js'
-import type { Claim } from './claim.js'
+import { MANUAL_MARKER, REPLAY_MARKER, type Claim } from './claim.js'
 
-/** Gives back specific claims; each is guarded by its lease, so a row someone else holds now is left alone. */
-export async function releaseClaims(db: Db, claims: readonly Pick<Claim, 'id' | 'owner' | 'leaseUntil'>[], nowMs: number, dueAt = nowMs): Promise<number> {
+const MARKER_OF = { manual: MANUAL_MARKER, replay: REPLAY_MARKER, scheduled: null } as const
+
+/**
+ * Gives back specific claims; each is guarded by its lease, so a row someone else holds now is
+ * left alone. A redelivery's or replay's claim gets its marker back, so its attempt, when it runs,
+ * is still logged as manual and kept outside the automatic retry budget.
+ */
+export async function releaseClaims(db: Db, claims: readonly (Pick<Claim, 'id' | 'owner' | 'leaseUntil'> & Partial<Pick<Claim, 'trigger'>>)[], nowMs: number, dueAt = nowMs): Promise<number> {
   let released = 0
-  const groups = new Map<string, { owner: string; leaseUntil: number; ids: string[] }>()
+  const groups = new Map<string, { owner: string; leaseUntil: number; marker: string | null; ids: string[] }>()
   for (const c of claims) {
-    const key = `${c.owner}|${c.leaseUntil}`
-    const g = groups.get(key) ?? { owner: c.owner, leaseUntil: c.leaseUntil, ids: [] }
+    const marker = MARKER_OF[c.trigger ?? 'scheduled']
+    const key = `${c.owner}|${c.leaseUntil}|${marker}`
+    const g = groups.get(key) ?? { owner: c.owner, leaseUntil: c.leaseUntil, marker, ids: [] }
     g.ids.push(c.id)
     groups.set(key, g)
   }
@@ -20,7 +27,7 @@ export async function releaseClaims(db: Db, claims: readonly Pick<Claim, 'id' | 
     for (const g of groups.values()) {
       const res = await q
         .updateTable('deliveries')
-        .set({ lease_owner: null, next_attempt_at: dueAt, updated_at: nowMs })
+        .set({ lease_owner: g.marker, next_attempt_at: dueAt, updated_at: nowMs })
         .where('id', 'in', g.ids)
         .where('lease_owner', '=', g.owner)
         .where('next_attempt_at', '=', g.leaseUntil)

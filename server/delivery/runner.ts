@@ -5,6 +5,7 @@ import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { buildDeliveryHeaders } from '../signing/headers.js'
+import { withCustomHeaders } from '../endpoints/custom-headers.js'
 import { AckQueue } from './ack-queue.js'
 import { claimDue, leaseMsFor, type FairShare } from './claim.js'
 import { EndpointGuard } from './endpoint-guard.js'
@@ -118,14 +119,17 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     const task = (async () => {
       let result: SendResult
       let startedAt = clock.now()
+      let logged: Record<string, string> | null = null
       try {
         // The endpoint may have been deleted, paused, moved or re-keyed since the claim batch.
         const checked = await guard.check(job, startedAt)
         if ('skip' in checked) { acks.push(checked.skip); return }
         const current = checked.send
         startedAt = clock.now()
-        const headers = buildDeliveryHeaders({ eventId: current.claim.event_id, eventType: current.claim.event_type, body: current.body, keys: current.keys, nowMs: startedAt })
-        result = await deps.sender.send({ url: current.url, headers, body: current.body, timeoutMs: config.deliveryTimeoutMs, tenant: userId })
+        const signed = buildDeliveryHeaders({ eventId: current.claim.event_id, eventType: current.claim.event_type, body: current.body, keys: current.keys, nowMs: startedAt })
+        const headers = withCustomHeaders(signed, current.customHeaders)
+        logged = headers.logged
+        result = await deps.sender.send({ url: current.url, headers: headers.send, body: current.body, timeoutMs: config.deliveryTimeoutMs, tenant: userId })
       } catch (err) {
         result = { ok: false, statusCode: null, durationMs: 0, errorClass: 'error', error: `could not send: ${(err as Error).message}`, retryAfterMs: null, responseExcerpt: '' }
       } finally {
@@ -133,7 +137,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         finishes += 1
         if (skippedSome) { drained = false; idleUntil = 0 }
       }
-      acks.push(afterSend(job.claim, result, startedAt, clock.now(), config, deps.random, job.claim.trigger))
+      acks.push(afterSend(job.claim, result, startedAt, clock.now(), config, deps.random, job.claim.trigger, logged))
     })()
     running.add(task)
     void task.finally(() => running.delete(task))

@@ -13,7 +13,8 @@ import type { Sender, SendRequest, SendResult } from './types.js'
 
 /** Bytes of the answer read at most; the rest is discarded with the connection. */
 export const RESPONSE_READ_BYTES = 4096
-export const EXCERPT_CHARS = 300
+/** The start of the answer kept with each attempt (delivery log, test result); docs/reference.md. */
+export const EXCERPT_CHARS = 1024
 /**
  * Pools kept open, one per tenant, origin and checked address; the least recently used is closed
  * first (close() lets its requests in flight finish). Keyed by tenant so that two users never wait

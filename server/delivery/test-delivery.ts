@@ -5,8 +5,6 @@ import type { Db } from '../db/connect.js'
 import { writeTransaction } from '../db/write-first.js'
 import type { Claim } from './claim.js'
 
-export const TEST_EVENT_TYPE = 'webhook.test'
-
 export async function insertTestDelivery(db: Db, claim: Claim, body: string, now: number): Promise<void> {
   await writeTransaction(db, async (trx) => {
     await trx.insertInto('events').values({ id: claim.event_id, user_id: claim.user_id, type: 'webhook.test', schema_version: 1, occurred_at: now, payload: body, received_at: now }).execute()

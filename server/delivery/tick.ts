@@ -3,6 +3,8 @@
 import { purgeExpired, type PurgeSummary } from './purge.js'
 import { newOwnerId, runDue, type RunSummary } from './runner.js'
 import type { EngineDeps } from './types.js'
+import { purgeKeys } from '../idempotency/store.js'
+import { autocommitWrites } from '../db/write-first.js'
 
 export interface TickSummary extends RunSummary {
   purged: PurgeSummary
@@ -11,6 +13,8 @@ export interface TickSummary extends RunSummary {
 export async function runTick(deps: EngineDeps, opts: { leaseMs?: number } = {}): Promise<TickSummary> {
   const run = await runDue(deps, { owner: newOwnerId(), budgetMs: deps.config.tickBudgetSeconds * 1000, stopWhenEmpty: true, leaseMs: opts.leaseMs })
   const purged = await purgeExpired(deps.db, deps.config, deps.clock.now())
+  // Idempotency keys answer repeats for 24 h only; older ones are dropped here too.
+  await autocommitWrites(deps.db, (q) => purgeKeys(q, deps.clock.now()))
   return { ...run, purged }
 }
 

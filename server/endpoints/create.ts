@@ -6,6 +6,7 @@ import { newId } from '../db/ids.js'
 import { writeTransaction } from '../db/write-first.js'
 import { encryptSecret, generateSecret } from '../crypto/secrets.js'
 import { checkEndpointUrl } from './url-rules.js'
+import { sealHeaders } from './custom-headers.js'
 import { normalisePatterns } from './queries.js'
 import type { CreateEndpointInput } from './schemas.js'
 
@@ -31,6 +32,7 @@ export async function createEndpoint(deps: Deps, userId: string, input: CreateEn
     failing_since: null,
     rate_limit_per: input.rate_limit?.per ?? null,
     rate_limit_max: input.rate_limit?.max ?? null,
+    custom_headers: input.headers ? sealHeaders(input.headers, config.appKey) : null,
     created_at: now,
     updated_at: now,
   }

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely'
 import type { Database, EndpointRow } from '../db/schema.js'
 import type { EndpointApi } from './schemas.js'
 import { type Stats, NO_STATS } from './stats.js'
+import { maskedHeaders } from './custom-headers.js'
 import { isoTime } from '../http/iso-time.js'
 
 
@@ -36,6 +37,7 @@ export function endpointToApi(row: EndpointRow, nowMs: number, stats: Stats = NO
     previous_key_id: previous?.id ?? null,
     previous_key_expires_at: previous ? isoTime(previous.expiresAt) : null,
     rate_limit: rateLimitOf(row),
+    headers: maskedHeaders(row.custom_headers),
     created_at: isoTime(row.created_at)!,
     updated_at: isoTime(row.updated_at)!,
     stats,

@@ -4,6 +4,7 @@
 import { z } from '@hono/zod-openapi'
 import { patternProblem } from '../events/types.js'
 import { validateSuppliedSecret } from '../crypto/secrets.js'
+import { CustomHeadersInput } from './custom-headers.js'
 
 export const MAX_URL_LENGTH = 2048
 export const MAX_DESCRIPTION_LENGTH = 500
@@ -80,6 +81,7 @@ export const CreateEndpointBody = closedObject({
   is_active: isActive.optional(),
   secret: secret.optional(),
   rate_limit: rateLimit.optional(),
+  headers: CustomHeadersInput.optional(),
 }).openapi('CreateEndpointRequest')
 
 export const UpdateEndpointBody = closedObject({
@@ -89,6 +91,7 @@ export const UpdateEndpointBody = closedObject({
   is_active: isActive.optional().openapi({ description: 'true also re-enables an endpoint the system disabled' }),
   secret: secret.optional().openapi({ description: 'Replaces the secret; the old one keeps signing for the rotation grace' }),
   rate_limit: rateLimit.optional(),
+  headers: CustomHeadersInput.optional(),
 }).openapi('UpdateEndpointRequest')
 
 export const RotateSecretBody = closedObject({
@@ -124,6 +127,7 @@ export const Endpoint = z
     previous_key_id: z.string().nullable(),
     previous_key_expires_at: z.string().nullable(),
     rate_limit: rateLimit,
+    headers: z.record(z.string(), z.string()).openapi({ description: 'Custom request headers; values are always masked', example: { Authorization: '••••••' } }),
     created_at: z.string(),
     updated_at: z.string(),
     stats: EndpointStats,

@@ -1,8 +1,9 @@
-// PATCH /v1/webhooks/:id: change any of url, description, event_types, is_active, secret.
+// PATCH /v1/webhooks/:id: change any of url, description, event_types, is_active, secret, headers.
 import type { Deps } from '../deps.js'
 import type { EndpointRow, EndpointUpdate } from '../db/schema.js'
 import { notFound } from '../http/errors.js'
 import { checkEndpointUrl } from './url-rules.js'
+import { sealHeaders } from './custom-headers.js'
 import { findEndpoint, normalisePatterns } from './queries.js'
 import { applySecretChange, secretChange } from './secret.js'
 import type { UpdateEndpointInput } from './schemas.js'
@@ -20,6 +21,7 @@ export async function updateEndpoint(deps: Deps, userId: string, id: string, inp
   if (input.description !== undefined) changes.description = input.description
   if (input.rate_limit !== undefined) Object.assign(changes, { rate_limit_per: input.rate_limit?.per ?? null, rate_limit_max: input.rate_limit?.max ?? null })
   if (input.event_types !== undefined) changes.event_types = normalisePatterns(input.event_types)
+  if (input.headers !== undefined) changes.custom_headers = sealHeaders(input.headers, config.appKey)
   if (input.is_active === false) changes.is_active = 0
   if (input.is_active === true && Number(row.is_active) !== 1) {
     // Turning it back on is the user saying "try again": forget why the system stopped it and

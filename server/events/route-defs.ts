@@ -2,7 +2,7 @@
 // POST /v1/events is only registered for the document, because its handler must read the raw
 // bytes (the signature covers them) before anything parses the body.
 import { createRoute, z } from '@hono/zod-openapi'
-import { bearerSecurity, jsonContent } from '../http/openapi.js'
+import { bearerSecurity, bridgeSecurity, jsonContent } from '../http/openapi.js'
 import { requireUser } from '../http/require-user.js'
 import { EVENT_TYPES } from './types.js'
 import { MAX_BATCH } from './parse-body.js'
@@ -22,7 +22,7 @@ export const CatalogueList = z.object({
 }).openapi('EventCatalogue')
 
 export const listEventTypesRoute = createRoute({
-  method: 'get', path: '/', security: bearerSecurity, tags, middleware: [requireUser] as const,
+  method: 'get', path: '/', security: bearerSecurity, tags, middleware: [requireUser] as const, operationId: 'listEventTypes',
   summary: 'The event catalogue: every event type with its description, JSON Schema and an example',
   responses: { 200: jsonContent(CatalogueList, 'All event types') },
 })
@@ -38,7 +38,7 @@ const signatureHeaders = z.object({
 })
 
 export const ingestRoute = createRoute({
-  method: 'post', path: '/', tags,
+  method: 'post', path: '/', tags, security: bridgeSecurity, operationId: 'ingestEvents',
   summary: 'Ingest events from the QSM mail app (bridge)',
   description:
     `One event envelope, or {"events": [...]} with at most ${MAX_BATCH}. Signed with the Standard Webhooks headers and ` +

@@ -12,7 +12,7 @@ const Health = z.object({
 
 const route = createRoute({
   method: 'get',
-  path: '/healthz',
+  path: '/healthz', operationId: 'health',
   summary: 'Liveness and database reachability',
   responses: {
     200: { description: 'Running and the database answers', content: { 'application/json': { schema: Health } } },

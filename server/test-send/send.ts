@@ -9,6 +9,7 @@ import type { EndpointRow } from '../db/schema.js'
 import { newId } from '../db/ids.js'
 import { buildDeliveryHeaders } from '../signing/headers.js'
 import { activeSigningKeys } from '../endpoints/signing-keys.js'
+import { openHeaders, withCustomHeaders } from '../endpoints/custom-headers.js'
 import { leaseMsFor, type Claim } from '../delivery/claim.js'
 import { finishDeliveries } from '../delivery/complete.js'
 import { insertTestDelivery } from '../delivery/test-delivery.js'
@@ -70,13 +71,15 @@ async function sendHoldingSlot(deps: Deps, endpoint: EndpointRow, actorId: strin
   const claim: Claim = {
     id: newId('dlv', now), event_id: eventId, endpoint_id: endpoint.id, user_id: endpoint.user_id, event_type: 'webhook.test',
     attempts: 0, owner: `test:${newOwnerId()}`.slice(0, 80), leaseUntil: now + leaseMsFor(config.deliveryTimeoutMs), trigger: 'scheduled',
+    manualAttempts: 0, resumeAt: null,
   }
   await insertTestDelivery(db, claim, body, now)
 
   const startedAt = clock.now()
-  const headers = buildDeliveryHeaders({ eventId, eventType: 'webhook.test', body, keys: activeSigningKeys(endpoint, config.appKey, startedAt), nowMs: startedAt })
-  const result = await deps.sender.send({ url: endpoint.url, headers, body, timeoutMs: config.deliveryTimeoutMs, tenant: endpoint.user_id })
-  await finishDeliveries(db, [afterSend(claim, result, startedAt, clock.now(), config, deps.random, 'test')], clock.now())
+  const signed = buildDeliveryHeaders({ eventId, eventType: 'webhook.test', body, keys: activeSigningKeys(endpoint, config.appKey, startedAt), nowMs: startedAt })
+  const headers = withCustomHeaders(signed, openHeaders(endpoint.custom_headers, config.appKey))
+  const result = await deps.sender.send({ url: endpoint.url, headers: headers.send, body, timeoutMs: config.deliveryTimeoutMs, tenant: endpoint.user_id })
+  await finishDeliveries(db, [afterSend(claim, result, startedAt, clock.now(), config, deps.random, 'test', headers.logged)], clock.now())
 
   return {
     ok: result.ok,
@@ -86,7 +89,7 @@ async function sendHoldingSlot(deps: Deps, endpoint: EndpointRow, actorId: strin
     error: result.error,
     hint: hintFor(result),
     response_excerpt: result.responseExcerpt,
-    headers_sent: headers,
+    headers_sent: headers.logged,
     event_id: eventId,
     delivery_id: claim.id,
     waited_ms: waitedMs,

@@ -26,6 +26,7 @@ const ALLOWED: Record<string, RegExp> = {
   delivery_attempts: /^server\/delivery\//,
   events: /^server\/(events\/|delivery\/)/,
   endpoints: /^server\/(endpoints\/|delivery\/endpoint-health\.ts$)/,
+  idempotency_keys: /^server\/idempotency\//,
 }
 
 describe('table writers', () => {
@@ -41,5 +42,10 @@ describe('table writers', () => {
 
   it('lets only the endpoints feature (and endpoint health) write endpoints, and ingest or the engine write events', () => {
     expect(found.filter(([f, t]) => (t === 'endpoints' || t === 'events') && !ALLOWED[t]!.test(f))).toEqual([])
+  })
+
+  it('lets only server/idempotency write the idempotency keys', () => {
+    expect(found.some(([, t]) => t === 'idempotency_keys')).toBe(true)
+    expect(found.filter(([f, t]) => t === 'idempotency_keys' && !ALLOWED[t]!.test(f))).toEqual([])
   })
 })

@@ -112,7 +112,7 @@ describe('dashboard flow (desktop)', () => {
     await shotsBothWidths(page, 'test-result-failure')
   })
 
-  it('lists deliveries, filters by status, shows attempts and redelivers', async () => {
+  it('lists deliveries, filters by status and redelivers', async () => {
     const { user, endpointId } = await signInWithEndpoint()
     const ingest = await stack.emit(user, 'email.received')
     expect(ingest.status).toBe(202)
@@ -127,8 +127,6 @@ describe('dashboard flow (desktop)', () => {
     // The seeded email.failed one.
     const failed = page.getByTestId('delivery').filter({ hasText: 'email.failed' })
     expect(await failed.count()).toBe(1)
-    await failed.getByRole('button', { name: 'Show attempts' }).click()
-    await failed.getByRole('button', { name: 'Hide attempts' }).waitFor()
     await failed.getByRole('button', { name: 'Redeliver' }).click()
     await page.getByTestId('live').getByText('Redelivery of email.failed queued').waitFor()
     await shotsBothWidths(page, 'deliveries-filtered')

@@ -85,9 +85,6 @@ describe('dashboard screens', () => {
 
       await page.goto(`${stack.base}/dashboard/#/deliveries`)
       await page.getByTestId('delivery').first().waitFor()
-      const failed = page.locator('[data-testid=delivery][data-status=failed]').first()
-      await failed.getByRole('button', { name: 'Show attempts' }).click()
-      await failed.getByRole('button', { name: 'Hide attempts' }).waitFor()
       await capture(page, `deliveries-${size}`)
       await page.context().close()
     })

@@ -9,6 +9,13 @@ describe('dashboard static files', () => {
   const app = dashboardRoutes(DASHBOARD_DIST)
   beforeAll(() => buildDashboard())
 
+  it('answers /favicon.ico with the dashboard icon instead of a 404, and the page names it', async () => {
+    const res = await app.request('/favicon.ico')
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'image/svg+xml'])
+    expect(await res.text()).toMatch(/^<svg /)
+    expect(await (await app.request('/dashboard/')).text()).toContain('<link rel="icon"')
+  })
+
   it('redirects /dashboard to /dashboard/ so relative asset paths resolve', async () => {
     const res = await app.request('/dashboard')
     expect(res.status).toBe(301)

@@ -39,7 +39,7 @@ export async function createTestDatabase(dialect: DialectName): Promise<{ url: s
   }
 }
 
-export const ALL_TABLES = ['delivery_attempts', 'deliveries', 'events', 'endpoints'] as const
+export const ALL_TABLES = ['delivery_attempts', 'deliveries', 'events', 'endpoints', 'idempotency_keys'] as const
 
 export async function clearTables(db: Db): Promise<void> {
   for (const table of ALL_TABLES) await db.db.deleteFrom(table).execute()

@@ -18,11 +18,18 @@ export function Empty({ children }) {
   return html`<div class="box empty">${children}</div>`
 }
 
-/** A page heading that takes focus when the view opens, so screen readers hear the new page. */
-export function PageTitle({ children }) {
+/**
+ * A page heading that takes focus when the view opens, so screen readers hear the new page, and
+ * names the browser tab after the screen ("Deliveries · QSM Webhooks").
+ */
+export function PageTitle({ children, title }) {
   const ref = useRef(/** @type {HTMLHeadingElement | null} */ (null))
   useEffect(() => {
     if (ref.current) ref.current.focus()
   }, [])
+  useEffect(() => {
+    const text = title || (ref.current && (ref.current.textContent || '').trim())
+    document.title = text ? `${text} · QSM Webhooks` : 'QSM Webhooks'
+  })
   return html`<h1 tabindex="-1" ref=${ref}>${children}</h1>`
 }

@@ -1,77 +1,49 @@
-// One delivery in the log: status, event, endpoint, last answer; expands to its attempts; can be
-// redelivered.
+// One row of the delivery log: status, event, endpoint, attempts and last answer, when; a link to
+// the delivery's page and, on failed rows only, Redeliver. A table row on wide screens, a card on
+// phones (app.css).
 import { html } from 'htm/preact'
-import { useState } from 'preact/hooks'
+import { useRef, useState } from 'preact/hooks'
 import { api } from '../api.js'
 import { announce } from '../announce.js'
-import { ago, deliveryStatus, due, fullTime, ms } from '../format.js'
-import { ErrorBox, Loading } from '../ui/states.js'
+import { ago, deliveryStatus, due, fullTime, plural } from '../format.js'
+import { ErrorBox } from '../ui/states.js'
 
-const TRIGGER = { scheduled: 'Scheduled', manual: 'Redelivered by you', test: 'Test' }
-
-/** @param {{ detail: import('../api.js').DeliveryDetail }} props */
-function Attempts({ detail }) {
-  const log = detail.attempts_log || []
-  if (log.length === 0) return html`<p class="muted">No attempts recorded${detail.status === 'pending' && detail.next_attempt_at ? ` yet (${due(detail.next_attempt_at)})` : ''}.</p>`
-  return html`<ol class="attempts">
-    ${log.map((a) => html`<li key=${a.attempt}>
-      <strong>Attempt ${a.attempt}</strong> · <time datetime=${a.started_at}>${fullTime(a.started_at)}</time> · ${TRIGGER[a.trigger] || a.trigger}<br />
-      ${a.status_code ? `Answered ${a.status_code}` : 'No answer'} in ${ms(a.duration_ms)}${a.error && a.error !== `HTTP ${a.status_code}` ? html` · <span class="err-text">${a.error}</span>` : ''}
-    </li>`)}
-  </ol>`
-}
-
-/** @param {{ d: import('../api.js').Delivery, name?: string, onChange: (d: import('../api.js').Delivery) => void }} props */
-export function DeliveryItem({ d, name, onChange }) {
-  const [open, setOpen] = useState(false)
-  const [detail, setDetail] = useState(/** @type {import('../api.js').DeliveryDetail | null} */ (null))
+export function DeliveryRow({ d, name, onChange }) {
   const [error, setError] = useState(/** @type {unknown} */ (null))
-  const [busy, setBusy] = useState(false)
-  const panelId = `attempts-${d.id}`
-  const toggle = async () => {
-    const next = !open
-    setOpen(next)
-    if (next) {
-      setError(null)
-      try {
-        setDetail(await api.getDelivery(d.id))
-      } catch (e) {
-        setError(e)
-      }
-    }
-  }
+  const [working, setWorking] = useState(false)
+  // Once redelivered here the row turns pending; the button stays so keyboard focus has a home.
+  const [redelivered, setRedelivered] = useState(false)
+  const busy = useRef(false)
+  // aria-disabled instead of disabled keeps keyboard focus on the button while the request runs.
   const redeliver = async () => {
-    setBusy(true)
+    if (busy.current) return
+    busy.current = true
+    setWorking(true)
     setError(null)
     try {
       const r = await api.retryDelivery(d.id)
+      setRedelivered(true)
       onChange(r.delivery)
       announce(`Redelivery of ${d.event_type} queued. It is sent within moments.`)
-      if (open) setDetail(await api.getDelivery(d.id))
     } catch (e) {
       setError(e)
     } finally {
-      setBusy(false)
+      busy.current = false
+      setWorking(false)
     }
   }
-  return html`<li class="card delivery" data-testid="delivery" data-status=${d.status}>
-    <div class="card-head">
-      <span class=${`badge badge-${d.status}`}>${deliveryStatus(d.status)}</span>
-      <code>${d.event_type}</code>
-      <time class="muted" datetime=${d.created_at} title=${fullTime(d.created_at)}>${ago(d.created_at)}</time>
-    </div>
-    <p>${name && html`<strong>${name} </strong>`}<span class="url">${d.endpoint_url || d.endpoint_id}</span></p>
-    <p class="muted">
-      ${d.attempts === 1 ? '1 attempt' : `${d.attempts} attempts`}
-      ${d.last_status_code ? ` · last answer ${d.last_status_code}` : ''}${d.last_error && d.last_error !== `HTTP ${d.last_status_code}` ? ` · ${d.last_error}` : ''}
-      ${d.status === 'pending' && d.next_attempt_at ? ` · ${due(d.next_attempt_at)}` : ''}
-    </p>
-    <div class="actions">
-      <button type="button" class="btn" aria-expanded=${open ? 'true' : 'false'} aria-controls=${panelId} onClick=${toggle}>
-        ${open ? 'Hide attempts' : 'Show attempts'}</button>
-      <button type="button" class="btn" onClick=${redeliver} disabled=${busy}>Redeliver</button>
-    </div>
-    <${ErrorBox} error=${error} />
-    <div id=${panelId} hidden=${!open}>${open && (detail ? html`<${Attempts} detail=${detail} />` : !error && html`<${Loading} what="attempts" />`)}</div>
-  </li>`
+  const href = `#/deliveries/${encodeURIComponent(d.id)}`
+  return html`<tr class="delivery" data-testid="delivery" data-status=${d.status}>
+    <td><span class=${`badge badge-${d.status}`}>${deliveryStatus(d.status)}</span></td>
+    <td><a href=${href}><code>${d.event_type}</code></a></td>
+    <td class="url-cell">${name && html`<strong>${name}</strong>`}<span class="url" title=${d.endpoint_url || d.endpoint_id}>${d.endpoint_url || d.endpoint_id}</span></td>
+    <td class="muted">${plural(d.attempts, 'attempt', 'attempts')}${d.last_status_code ? `, last answer ${d.last_status_code}` : ''}${d.last_error && d.last_error !== `HTTP ${d.last_status_code}` ? html`<br /><span class="err-text">${d.last_error}</span>` : ''}
+      ${d.status === 'pending' && d.next_attempt_at ? `, ${due(d.next_attempt_at)}` : ''}</td>
+    <td><time datetime=${d.created_at} title=${fullTime(d.created_at)}>${ago(d.created_at)}</time></td>
+    <td class="row-actions">
+      <a class="btn btn-small" href=${href} aria-label=${`Details of ${d.event_type} delivery`}>Details</a>
+      ${(d.status === 'failed' || redelivered) && html`<button type="button" class="btn btn-small" onClick=${redeliver} aria-disabled=${working ? 'true' : undefined} aria-busy=${working ? 'true' : undefined}>Redeliver</button>`}
+      <${ErrorBox} error=${error} />
+    </td>
+  </tr>`
 }

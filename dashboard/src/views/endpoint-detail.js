@@ -13,6 +13,9 @@ import { SecretPanel } from './secret-panel.js'
 import { TestPanel } from './test-panel.js'
 import { takeNewSecret } from './new-secret.js'
 
+/** Ends a reason from the API with a full stop, so the next sentence does not run on. */
+const sentence = (t) => (/[.!?]$/.test(t) ? t : `${t}.`)
+
 const TOGGLE = { active: 'Pause endpoint', paused: 'Resume endpoint', disabled: 'Turn on again' }
 
 export function EndpointDetail({ id }) {
@@ -25,7 +28,9 @@ export function EndpointDetail({ id }) {
       ${loading ? html`<${Loading} what="the endpoint" />` : html`<${ErrorBox} error=${error} onRetry=${reload} title="This endpoint could not be loaded" />`}
       <p><a href="#/">Back to endpoints</a></p></section>`
   }
+  // aria-disabled, not disabled: the button keeps keyboard focus while the request runs.
   const toggle = async () => {
+    if (busy) return
     setBusy(true)
     setActionError(null)
     try {
@@ -54,7 +59,7 @@ export function EndpointDetail({ id }) {
       <span class=${`badge badge-${e.status}`} data-testid="endpoint-status">${endpointStatus(e.status)}</span>
     </div>
     ${e.status === 'disabled' && html`<div class="box box-warning"><p><strong>QSM turned this endpoint off${e.disabled_at ? ` ${ago(e.disabled_at)}` : ''}.</strong>
-      ${' '}${e.disabled_reason || 'It kept failing.'} Fix the receiver, send a test event, then turn it on again.</p></div>`}
+      ${' '}${sentence(e.disabled_reason || 'It kept failing')} Fix the receiver, send a test event, then turn it on again.</p></div>`}
     <dl class="facts facts-wide">
       <div><dt>URL</dt><dd class="url">${e.url}</dd></div>
       <div><dt>Event types</dt><dd>${e.event_types.map((t) => html`<code key=${t}>${t}</code> `)}</dd></div>
@@ -63,12 +68,12 @@ export function EndpointDetail({ id }) {
     </dl>
     <${ErrorBox} error=${actionError} title="That did not work" />
     <div class="actions">
-      <button type="button" class="btn btn-primary" onClick=${toggle} disabled=${busy}>${TOGGLE[e.status]}</button>
+      <button type="button" class="btn" onClick=${toggle} aria-disabled=${busy ? 'true' : undefined} aria-busy=${busy ? 'true' : undefined}>${TOGGLE[e.status]}</button>
       <a class="btn" href=${`#/endpoints/${encodeURIComponent(id)}/edit`}>Edit endpoint</a>
       <a class="btn" href=${`#/deliveries?endpoint_id=${encodeURIComponent(id)}`}>See deliveries</a>
     </div>
     <${SecretPanel} endpoint=${e} initialSecret=${newSecret} onRotated=${reload} />
-    <${TestPanel} id=${id} />
+    <${TestPanel} id=${id} onDone=${() => api.getEndpoint(id).then(setData, () => {})} />
     <section class="panel" aria-labelledby="delete-h">
       <h2 id="delete-h">Delete</h2>
       <p class="muted">Deleting stops all pending deliveries to this endpoint. Its delivery log stays until it expires.</p>

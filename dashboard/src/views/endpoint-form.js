@@ -2,7 +2,7 @@
 // endpoint's secret is handed to the detail view, which shows it once.
 import { html } from 'htm/preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { api, fieldErrors } from '../api.js'
+import { api, ApiError, fieldErrors } from '../api.js'
 import { announce } from '../announce.js'
 import { go } from '../router.js'
 import { Field, TextField } from '../ui/field.js'
@@ -10,16 +10,37 @@ import { ErrorBox, Loading, PageTitle } from '../ui/states.js'
 import { EventPicker } from './event-picker.js'
 import { rememberNewSecret } from './new-secret.js'
 
-const FIELDS = ['url', 'description', 'event_types', 'rate_max']
+const FIELDS = ['url', 'description', 'event_types', 'rate_max', 'headers']
 
 /** The form's two rate fields as the API's rate_limit: null when the number is left empty. */
 const rateLimit = (f) => (f.rate_max.trim() === '' ? null : { per: f.rate_per, max: Number(f.rate_max) })
+
+/**
+ * "Name: value" lines → {Name: value}; an error naming the line when a line has no colon.
+ * @param {string} text
+ * @returns {{ headers?: Record<string, string>, error?: string }}
+ */
+function parseHeaders(text) {
+  /** @type {Record<string, string>} */
+  const out = {}
+  const lines = text.split('\n').map((l) => l.trim())
+  for (const [i, line] of lines.entries()) {
+    if (!line) continue
+    const at = line.indexOf(':')
+    if (at < 1) return { error: `line ${i + 1} must look like Name: value.` }
+    out[line.slice(0, at).trim()] = line.slice(at + 1).trim()
+  }
+  return { headers: out }
+}
 
 export function EndpointForm({ id }) {
   const editing = Boolean(id)
   /** @type {{ url: string, description: string, event_types: string[], rate_max: string, rate_per: string }} */
   const empty = { url: '', description: '', event_types: ['*'], rate_max: '', rate_per: 'second' }
   const [form, setForm] = useState(empty)
+  // Custom headers as typed; their saved values are never shown, so editing replaces the whole set.
+  const [headerText, setHeaderText] = useState('')
+  const [savedHeaders, setSavedHeaders] = useState(/** @type {string[]} */ ([]))
   const [loaded, setLoaded] = useState(!editing)
   const [errors, setErrors] = useState(/** @type {Record<string, string>} */ ({}))
   const [failure, setFailure] = useState(/** @type {unknown} */ (null))
@@ -31,6 +52,7 @@ export function EndpointForm({ id }) {
     api.getEndpoint(id).then(
       (e) => {
         setForm({ url: e.url, description: e.description, event_types: e.event_types, rate_max: e.rate_limit ? String(e.rate_limit.max) : '', rate_per: e.rate_limit?.per ?? 'second' })
+        setSavedHeaders(Object.keys(e.headers || {}))
         setLoaded(true)
       },
       (e) => setFailure(e),
@@ -40,10 +62,18 @@ export function EndpointForm({ id }) {
   const set = (k) => (v) => setForm((f) => ({ ...f, [k]: v }))
   const submit = async (ev) => {
     ev.preventDefault()
+    const parsed = parseHeaders(headerText)
+    if (parsed.error) {
+      setErrors({ headers: parsed.error })
+      setTimeout(() => document.getElementById('headers')?.focus(), 0)
+      return
+    }
+    // Empty while editing keeps the saved headers; on a new endpoint it simply means none.
+    const base = { url: form.url, description: form.description, event_types: form.event_types, rate_limit: rateLimit(form) }
+    const body = headerText.trim() ? { ...base, headers: parsed.headers } : base
     setBusy(true)
     setFailure(null)
     try {
-      const body = { url: form.url, description: form.description, event_types: form.event_types, rate_limit: rateLimit(form) }
       const saved = editing ? await api.updateEndpoint(id, body) : await api.createEndpoint(body)
       if ('secret' in saved) rememberNewSecret(saved.id, saved.secret)
       announce(editing ? 'Endpoint saved.' : 'Endpoint added.')
@@ -52,6 +82,9 @@ export function EndpointForm({ id }) {
       const byField = fieldErrors(e)
       const rateError = byField['rate_limit.max'] ?? byField['rate_limit.per'] ?? byField.rate_limit
       if (rateError) byField.rate_max = rateError
+      const details = e instanceof ApiError && Array.isArray(e.details) ? e.details : []
+      const headerProblem = details.find((d) => String(d.path).startsWith('headers.'))
+      if (headerProblem) byField.headers = `${String(headerProblem.path).slice(8)}: ${headerProblem.message}.`
       setErrors(byField)
       const first = FIELDS.find((f) => byField[f])
       if (!first) setFailure(e)
@@ -72,9 +105,9 @@ export function EndpointForm({ id }) {
         <p><strong>${count === 1 ? '1 field needs' : `${count} fields need`} attention.</strong> The messages are next to each field.</p>
       </div>`}
       <${TextField} name="url" label="URL" type="url" value=${form.url} onInput=${set('url')} error=${errors.url}
-        hint="Where QSM sends events, e.g. https://example.com/webhooks/qsm" autocomplete="url" inputmode="url" required />
+        hint="Where QSM sends events, for example https://example.com/webhooks/qsm." autocomplete="url" inputmode="url" required />
       <${TextField} name="description" label="Description (optional)" value=${form.description} onInput=${set('description')}
-        error=${errors.description} hint="A name you will recognise, e.g. Order system" maxlength="500" />
+        error=${errors.description} hint="A name you will recognise, for example Order system." maxlength="500" />
       <${EventPicker} selected=${form.event_types} onChange=${set('event_types')} error=${errors.event_types} />
       <${Field} name="rate_max" label="Rate limit (optional)" error=${errors.rate_max}
         hint="At most this many deliveries per second or minute; leave empty for no limit. Deliveries over it wait, they are not lost.">
@@ -85,6 +118,10 @@ export function EndpointForm({ id }) {
             <option value="minute">per minute</option>
           </select>
         </div>`}
+      <//>
+      <${Field} name="headers" label="Custom headers (optional)" error=${errors.headers}
+        hint=${`One per line as Name: value, for example your receiver's Authorization: Bearer … token. Values are stored encrypted and not shown again.${savedHeaders.length ? ` Saved now: ${savedHeaders.join(', ')}. Leave this empty to keep them, or enter the full list to replace them.` : ''}`}>
+        ${(a) => html`<textarea ...${a} rows="3" spellcheck="false" autocomplete="off" value=${headerText} onInput=${(e) => setHeaderText(e.currentTarget.value)}></textarea>`}
       <//>
       <div class="actions">
         <button type="submit" class="btn btn-primary" disabled=${busy}>${editing ? 'Save endpoint' : 'Add endpoint'}</button>

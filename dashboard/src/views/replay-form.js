@@ -1,4 +1,4 @@
-// "Redeliver failed since …": every failed delivery of one endpoint since a time is due again.
+// "Redeliver failed since …": every failed delivery (of one endpoint or all) since a time is due again.
 import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
 import { api, fieldErrors } from '../api.js'
@@ -19,13 +19,17 @@ export function ReplayForm({ endpoints, endpointId, onDone }) {
     setErrors({})
     setError(null)
     setResult(null)
-    if (!endpoint) return setErrors({ endpoint_id: 'is required: choose the endpoint to redeliver to' })
     const when = new Date(since)
     if (Number.isNaN(when.getTime())) return setErrors({ since: 'must be a date and time' })
     try {
-      const r = await api.replayFailed({ endpoint_id: endpoint, since: when.toISOString() })
+      const r = await api.replayFailed({ endpoint_id: endpoint || undefined, since: when.toISOString() })
       const msg = r.replayed === 1 ? '1 failed delivery is due again now.' : `${r.replayed} failed deliveries are due again now.`
-      setResult(msg + (r.skipped_expired ? ` ${r.skipped_expired} older ones could not be sent again: their event data was already deleted.` : ''))
+      const k = r.skipped || {}
+      const skipped = [
+        [k.endpoint_disabled, 'on a disabled endpoint (turn it on first)'], [k.endpoint_paused, 'on a paused endpoint'],
+        [k.endpoint_deleted, 'on a deleted endpoint'], [k.payload_expired, 'whose event data was already deleted'], [k.test_sends, 'test sends'],
+      ].filter(([n]) => Number(n) > 0).map(([n, why]) => `${n} ${why}`)
+      setResult(msg + (skipped.length ? ` Skipped: ${skipped.join('; ')}.` : ''))
       announce(msg)
       onDone()
     } catch (e) {
@@ -36,11 +40,11 @@ export function ReplayForm({ endpoints, endpointId, onDone }) {
   }
   return html`<form class="panel" onSubmit=${submit} aria-labelledby="replay-h" novalidate>
     <h2 id="replay-h">Redeliver failed since…</h2>
-    <p class="muted">Sends every failed delivery of one endpoint again, from the time you choose until now.</p>
+    <p class="muted">Sends every failed delivery again, of one endpoint or all of them, from the time you choose until now. Test sends are not sent again.</p>
     <div class="row">
       <${Field} name="endpoint_id" label="Endpoint" error=${errors.endpoint_id}>
         ${(a) => html`<select ...${a} value=${endpoint} onChange=${(e) => setEndpoint(e.currentTarget.value)}>
-          <option value="">Choose an endpoint</option>
+          <option value="">All endpoints</option>
           ${endpoints.map((e) => html`<option value=${e.id} key=${e.id}>${e.description || e.url}</option>`)}
         </select>`}
       <//>

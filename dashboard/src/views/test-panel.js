@@ -35,11 +35,13 @@ export function TestResult({ r }) {
   </div>`
 }
 
-export function TestPanel({ id }) {
+export function TestPanel({ id, onDone }) {
   const [busy, setBusy] = useState(false)
   const [result, setResult] = useState(/** @type {import('../api.js').TestSendResult | null} */ (null))
   const [error, setError] = useState(/** @type {unknown} */ (null))
+  // aria-disabled, not disabled: a disabled button would drop keyboard focus to the page body.
   const run = async () => {
+    if (busy) return
     setBusy(true)
     setError(null)
     setResult(null)
@@ -47,6 +49,7 @@ export function TestPanel({ id }) {
       const r = await api.testEndpoint(id)
       setResult(r)
       announce(r.ok ? `Test event delivered in ${r.duration_ms} ms.` : `Test event not delivered. ${r.error || ''}`)
+      if (onDone) onDone()
     } catch (e) {
       setError(e)
     } finally {
@@ -56,7 +59,7 @@ export function TestPanel({ id }) {
   return html`<section class="panel" aria-labelledby="test-h">
     <h2 id="test-h">Test</h2>
     <p class="muted">Sends a signed <code>webhook.test</code> event to this endpoint now and shows what happened.</p>
-    <button type="button" class="btn" onClick=${run} disabled=${busy}>${busy ? 'Sending test event…' : 'Send test event'}</button>
+    <button type="button" class="btn btn-primary" onClick=${run} aria-disabled=${busy ? 'true' : undefined} aria-busy=${busy ? 'true' : undefined}>${busy ? 'Sending test event…' : 'Send test event'}</button>
     <${ErrorBox} error=${error} title="The test could not be sent" />
     ${result && html`<${TestResult} r=${result} />`}
   </section>`

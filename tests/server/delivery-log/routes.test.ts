@@ -134,7 +134,7 @@ for (const dialect of dialects()) {
       const expired = await seedPair(t.db, { userId: 'u1', endpointId: ep, status: 'failed', at: now - HOUR, payload: null })
       const res = await call('u1', 'POST', '/v1/deliveries/replay', { endpoint_id: ep, since: new Date(now - 2 * HOUR).toISOString() })
       expect(res.status).toBe(202)
-      expect(res.json).toEqual({ replayed: 1, skipped_expired: 1 })
+      expect(res.json).toMatchObject({ replayed: 1, skipped_expired: 1, skipped: { payload_expired: 1, endpoint_disabled: 0 } })
       const status = async (id: string) => (await t.db.db.selectFrom('deliveries').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status
       expect(await status(inRange.deliveryId)).toBe('pending')
       expect(await status(tooOld.deliveryId)).toBe('failed')

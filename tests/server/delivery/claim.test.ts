@@ -73,6 +73,15 @@ for (const dialect of dialects()) {
       expect(claims.map((c) => [c.id, c.trigger, c.owner])).toEqual([[manual, 'manual', 'a'], [plain, 'scheduled', 'a']])
     })
 
+    it('gives a redelivery its manual mark back when its claim is released unsent', async () => {
+      const [manual, plain] = await seed(2)
+      await t.db.db.updateTable('deliveries').set({ lease_owner: MANUAL_MARKER }).where('id', '=', manual!).execute()
+      const claims = await claimDue(t.db, { owner: 'a', nowMs: NOW + 5, limit: 5, leaseMs: LEASE })
+      expect(await releaseClaims(t.db, claims, NOW + 100)).toBe(2)
+      const again = await claimDue(t.db, { owner: 'b', nowMs: NOW + 100, limit: 5, leaseMs: LEASE })
+      expect(again.map((c) => [c.id, c.trigger])).toEqual([[manual, 'manual'], [plain, 'scheduled']])
+    })
+
     it('leases for three request timeouts plus half a minute', () => {
       expect(leaseMsFor(10_000)).toBe(60_000)
     })

@@ -36,7 +36,7 @@ describe('createUndiciSender', () => {
     const result = await sender.send(req(endlessUrl, 5000))
     expect(result).toMatchObject({ ok: true, statusCode: 200, errorClass: null })
     expect(Date.now() - started).toBeLessThan(2000)
-    expect(result.responseExcerpt).toHaveLength(300)
+    expect(result.responseExcerpt).toHaveLength(1024)
     expect(RESPONSE_READ_BYTES).toBe(4096)
   })
 
@@ -82,10 +82,10 @@ describe('createUndiciSender', () => {
   })
 
   it('passes a short excerpt of an error answer and its Retry-After', async () => {
-    receiver.queue({ status: 503, body: 'e'.repeat(1000), headers: { 'retry-after': '120' } })
+    receiver.queue({ status: 503, body: 'e'.repeat(3000), headers: { 'retry-after': '120' } })
     const result = await sender.send(req(`${receiver.url}/`))
     expect(result).toMatchObject({ ok: false, statusCode: 503, errorClass: 'http_error', error: 'HTTP 503', retryAfterMs: 120_000 })
-    expect(result.responseExcerpt).toBe('e'.repeat(300))
+    expect(result.responseExcerpt).toBe('e'.repeat(1024))
   })
 })
 

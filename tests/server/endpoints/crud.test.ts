@@ -28,6 +28,7 @@ for (const dialect of dialects()) {
         previous_key_id: null,
         previous_key_expires_at: null,
         rate_limit: null,
+        headers: {},
         created_at: now,
         updated_at: now,
         stats: { deliveries_24h: 0, success_rate_24h: null, last_delivery_at: null, last_delivery_status: null },
