@@ -82,6 +82,18 @@ for (const dialect of dialects()) {
       }
     }, 25_000)
 
+    it('sends the rest with the new custom headers after they are changed, none with the old', async () => {
+      const { after, changedAt } = await scenario(async (app, id) => {
+        const res = await app.call('u1', 'PATCH', `/v1/webhooks/${id}`, { headers: { Authorization: 'Bearer new' } })
+        expect(res.status).toBe(200)
+      })
+      expect(after.length).toBeGreaterThanOrEqual(3)
+      // The one request already on its way when the change landed may still carry none.
+      const later = after.filter((a) => a.at > changedAt + 250)
+      expect(later.length).toBeGreaterThanOrEqual(3)
+      for (const a of later) expect(a.headers.authorization).toBe('Bearer new')
+    }, 25_000)
+
     it('stops using the old URL within 1 s (plus the request in flight) when another process changed it', async () => {
       // A write straight to the database, as another process would make it: no in-process signal.
       const { after, changedAt } = await scenario((_app, id) =>
