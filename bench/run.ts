@@ -18,6 +18,7 @@ import { dbBaseline, httpBaseline, sendBaseline } from './scenarios/baselines.js
 import { serviceRuns } from './scenarios/service.js'
 import { bullmqRuns } from './scenarios/bullmq.js'
 import { dashboardSize } from './scenarios/dashboard.js'
+import { noisyNeighbour } from './scenarios/noisy-neighbour.js'
 import { renderMarkdown } from './report/markdown.js'
 import type { BenchResult } from './report/types.js'
 
@@ -104,6 +105,14 @@ try {
     result.errors.push(...result.bullmq.flatMap((b) => b.errors.map((e) => `BullMQ ${b.redis}: ${e}`)))
   }
   if (want('dashboard')) result.dashboard = dashboardSize()
+  if (want('noisy')) {
+    result.noisyNeighbour = []
+    for (const d of dialects) {
+      step(`noisy neighbour on ${d}`)
+      const r = await guard(`noisy ${d}`, () => noisyNeighbour(d, p.name === 'quick' ? 5 : 15, log))
+      if (r) result.noisyNeighbour.push(r)
+    }
+  }
 } finally {
   await receiver.stop()
 }

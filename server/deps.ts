@@ -13,6 +13,7 @@ import { idleDispatcher, type Dispatcher, type EngineDeps } from './delivery/typ
 import { createIngestBatcher, type IngestBatcher } from './events/group-commit.js'
 import { createAlertMailer, type AlertMailer } from './alerts/mailer.js'
 import type { MailTransport } from './alerts/transport.js'
+import { createDnsResolver, systemResolver, type TenantResolver } from './net/dns-resolver.js'
 
 export interface Deps extends EngineDeps {
   /** Commits ingested events in groups (one transaction for many requests under load). */
@@ -21,6 +22,8 @@ export interface Deps extends EngineDeps {
   dispatcher: Dispatcher
   /** Sends owner alert e-mails from the outbox, outside requests and delivery passes (off without QSM_SMTP_URL). */
   alerts: AlertMailer
+  /** Host name resolution (c-ares, capped per user, cached): endpoint checks and the sender share it. */
+  dns: TenantResolver
 }
 
 export interface DepsParts {
@@ -43,15 +46,17 @@ export interface DepsParts {
 export function buildDeps(parts: DepsParts): Deps {
   const { config } = parts
   const clock = parts.clock ?? systemClock
+  const dns = config.dnsServers.length > 0 ? createDnsResolver({ servers: config.dnsServers }) : systemResolver()
   const deps: Deps = {
+    dns,
     db: parts.db,
     config,
     log: parts.log,
     clock,
     random: parts.random ?? Math.random,
-    sender: parts.sender ?? createUndiciSender({ allowPrivateTargets: config.allowPrivateTargets, concurrency: config.concurrency }),
+    sender: parts.sender ?? createUndiciSender({ allowPrivateTargets: config.allowPrivateTargets, concurrency: Math.max(config.concurrency, config.userConcurrency), resolve: dns }),
     // One limiter per process: everything that sends here (loop, /tick, test sends) shares its slots.
-    limiter: new SendLimiter(config.concurrency, config.userConcurrency),
+    limiter: new SendLimiter(config.concurrency, config.userConcurrency, config.endpointConcurrency),
     dispatcher: parts.dispatcher ?? idleDispatcher,
     alerts: createAlertMailer({
       db: parts.db, log: parts.log, clock, config, transport: parts.mailTransport, loop: parts.alertLoop ?? parts.inProcessLoop !== undefined,

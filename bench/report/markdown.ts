@@ -42,7 +42,7 @@ export function renderMarkdown(r: BenchResult): string {
   }
   if (b.send) bRows.push([`B-send: undici Pool.request, signed 1 KB, ${b.send.inFlight} in flight`, `${n(b.send.rate)} req/s`, lat(b.send.latency)])
   out.push(table(['baseline', 'rate', 'p50 / p99 ms'], bRows), '')
-  out.push(...sideBySide(r), ...prototype(r), ...details(r), ...footprint(r), ...ledgers(r))
+  out.push(...sideBySide(r), ...prototype(r), ...details(r), ...footprint(r), ...ledgers(r), ...noisy(r))
   if (r.errors.length) out.push('## Errors', '', ...r.errors.map((e) => `- ${e.replace(/\n/g, ' ').slice(0, 400)}`), '')
   out.push('Findings and recommended server changes: see bench/README.md.', '')
   return out.join('\n')
@@ -126,4 +126,12 @@ function ledgers(r: BenchResult): string[] {
   }
   for (const b of r.bullmq) rows.push([`BullMQ ${b.redis}`, 'closed / 1000 / 300 / drain', [b.ingestClosed, b.open['1000'], b.open['300'], b.drain].map((p) => ledger(p)).join('; ')])
   return ['## Ledgers (accepted × endpoints = delivered + pending + failed)', '', table(['system', 'phase', 'ledger'], rows), '']
+}
+
+function noisy(r: BenchResult): string[] {
+  if (!r.noisyNeighbour?.length) return []
+  const lat = (run: { latency: { p50: number; p99: number } | null; delivered: number; normalEvents: number }) =>
+    run.latency ? `${run.latency.p50} / ${run.latency.p99} (${run.delivered} of ${run.normalEvents})` : `— (${run.delivered} of ${run.normalEvents})`
+  return ['## Noisy neighbour (normal users\' event→delivered, p50 / p99 ms)', '', table(['database', 'without the noisy user', 'with it', 'p99 ratio (target ≤ 1.5)'],
+    r.noisyNeighbour.map((x) => [x.dialect, lat(x.quiet), lat(x.withNoisy), x.p99Ratio ?? '—'])), '', r.noisyNeighbour[0]!.note, '']
 }

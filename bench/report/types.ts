@@ -22,5 +22,7 @@ export interface BenchResult {
   mariadbRss: Mem | null
   /** fsync rate again at the end: a busy disk (other work) shows as a drop. */
   fsyncAtEnd?: number
+  /** Issue 12: normal users' event→delivered with and without a user whose endpoints hang. */
+  noisyNeighbour?: import('../scenarios/noisy-neighbour.js').NoisyResult[]
   errors: string[]
 }

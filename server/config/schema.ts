@@ -69,6 +69,11 @@ export const envSchema = z.object({
   QSM_DELIVERY_TIMEOUT_MS: duration(500, 60_000).default(10_000),
   QSM_CONCURRENCY: int(1, 256).default(4),
   QSM_USER_CONCURRENCY: int(1, 256).default(2),
+  QSM_ENDPOINT_CONCURRENCY: int(1, 256).default(1),
+  QSM_DNS_SERVERS: z
+    .string()
+    .default('')
+    .refine((v) => v.split(',').every((s) => s.trim() === '' || /^[0-9a-fA-F.:[\]]+$/.test(s.trim())), { message: 'must be a comma-separated list of IP addresses (optionally with :port)' }),
   QSM_TICK_BUDGET_SECONDS: int(1, 600).default(20),
   QSM_ROTATION_GRACE: duration(0, 7 * 86_400_000).default(86_400_000),
   QSM_DISABLE_AFTER: duration(3_600_000, 30 * 86_400_000).default(3 * 86_400_000),
@@ -107,6 +112,10 @@ export interface Config {
   deliveryTimeoutMs: number
   concurrency: number
   userConcurrency: number
+  /** Sends in flight per endpoint per process (never more than userConcurrency in effect). */
+  endpointConcurrency: number
+  /** DNS servers to ask instead of /etc/resolv.conf's (empty: the system's). */
+  dnsServers: string[]
   tickBudgetSeconds: number
   rotationGraceMs: number
   disableAfterMs: number
@@ -155,6 +164,8 @@ export function toConfig(p: Parsed): Config {
     deliveryTimeoutMs: p.QSM_DELIVERY_TIMEOUT_MS,
     concurrency: p.QSM_CONCURRENCY,
     userConcurrency: p.QSM_USER_CONCURRENCY,
+    endpointConcurrency: p.QSM_ENDPOINT_CONCURRENCY,
+    dnsServers: p.QSM_DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean),
     tickBudgetSeconds: p.QSM_TICK_BUDGET_SECONDS,
     rotationGraceMs: p.QSM_ROTATION_GRACE,
     disableAfterMs: p.QSM_DISABLE_AFTER,

@@ -21,6 +21,9 @@ export interface EndpointsTable {
   previous_expires_at: number | null
   /** Start of the current run of failed attempts; cleared by any success or by re-enabling. */
   failing_since: number | null
+  /** Optional rate limit: at most rate_limit_max deliveries per 'second' or 'minute' (both null: none). */
+  rate_limit_per: string | null
+  rate_limit_max: number | null
   /** JSON [{"name","value_enc"}]: custom request headers, each value AES-GCM sealed like the secret. */
   custom_headers: string | null
   /** Failed attempts in the current streak (test sends and operational events excluded). */

@@ -1,7 +1,7 @@
 // Claims are leases. A claim marks due rows with this runner's owner id and moves next_attempt_at
 // to the end of the lease; an expired lease is simply due again, so a crashed worker's deliveries
 // come back on their own (no sweeper) and nothing holds a database lock while HTTP is in flight.
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
 import { writeTransaction } from '../db/write-first.js'
@@ -44,12 +44,41 @@ export function leaseMsFor(timeoutMs: number): number {
   return timeoutMs * 3 + 30_000
 }
 
-export async function claimDue(db: Db, o: { owner: string; nowMs: number; limit: number; leaseMs: number }): Promise<Claim[]> {
+/**
+ * Fair claiming (docs/architecture.md, "Fair scheduling"): at most perUser rows per user and
+ * perEndpoint per endpoint, none for users or endpoints this process already has at their cap,
+ * taken in turns — every user's oldest row first, then every user's second, and so on.
+ */
+export interface FairShare {
+  perUser: number
+  perEndpoint: number
+  skipUsers: readonly string[]
+  skipEndpoints: readonly string[]
+}
+
+/** A fair claim whose picks were all taken by another claimer in between is tried again, this often. */
+const FAIR_TRIES = 3
+
+export async function claimDue(db: Db, o: { owner: string; nowMs: number; limit: number; leaseMs: number; fair?: FairShare }): Promise<Claim[]> {
+  if (!o.fair) return claimOnce(db, o)
+  // The fair pick reads without locks, so several processes picking at the same moment pick the
+  // same rows and all but one find them locked or leased. Empty-handed is not "nothing due":
+  // pick again (a new transaction, so a new snapshot, where those rows are no longer due).
+  for (let i = 1; ; i++) {
+    const lost = { count: 0 }
+    const claims = await claimOnce(db, o, lost)
+    if (claims.length > 0 || lost.count === 0 || i >= FAIR_TRIES) return claims
+  }
+}
+
+async function claimOnce(db: Db, o: { owner: string; nowMs: number; limit: number; leaseMs: number; fair?: FairShare }, lost = { count: 0 }): Promise<Claim[]> {
   const leaseUntil = o.nowMs + o.leaseMs
   // A short transaction: lock, mark, commit. Nothing slow happens inside it. On SQLite it holds
   // the write lock from its first statement, so no other process can lease the same rows.
   return writeTransaction(db, async (trx) => {
-    const due = await selectDue(trx, db.caps.skipLocked, o.nowMs, o.limit).execute()
+    const due = o.fair
+      ? await selectFairDue(trx, db.caps.skipLocked, o.nowMs, o.limit, o.fair, lost)
+      : await selectDue(trx, db.caps.skipLocked, o.nowMs, o.limit).execute()
     if (due.length === 0) return []
     const ids = due.map((r) => r.id)
     // The due check is repeated so that, even without row locks, a row another process leased in
@@ -102,4 +131,43 @@ export function sendingNow(row: { status: string; lease_owner: string | null }):
 
 export function isMarker(owner: string | null): boolean {
   return MARKERS.includes(owner)
+}
+
+type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: string; event_type: string; attempts: number; lease_owner: string | null; manual_attempts: number; resume_at: number | null }
+
+/**
+ * Picks the ids in turns with two window functions (MariaDB 10.2+, SQLite 3.25+): rows are first
+ * numbered per endpoint (only the first perEndpoint kept), then per user (first perUser kept), and
+ * taken in order of that per-user number, so one user's backlog cannot fill the batch. The window
+ * reads every due row (no lock), so the rows are then locked by id with SKIP LOCKED and the due
+ * check repeated: a row another claimer took in between is simply left out.
+ */
+async function selectFairDue(trx: Kysely<Database>, skipLocked: boolean, nowMs: number, limit: number, f: FairShare, lost: { count: number }): Promise<DueRow[]> {
+  const notIn = (col: string, list: readonly string[]) =>
+    list.length === 0 ? sql`` : sql` and ${sql.ref(col)} not in (${sql.join(list.map((v) => sql`${v}`))})`
+  const picked = await sql<{ id: string }>`
+    select id from (
+      select id, next_attempt_at, row_number() over (partition by user_id order by next_attempt_at, id) as nth_user
+      from (
+        select id, user_id, next_attempt_at, row_number() over (partition by endpoint_id order by next_attempt_at, id) as nth_endpoint
+        from deliveries
+        where status = 'pending' and next_attempt_at <= ${nowMs}${notIn('user_id', f.skipUsers)}${notIn('endpoint_id', f.skipEndpoints)}
+      ) per_endpoint
+      where nth_endpoint <= ${f.perEndpoint}
+    ) per_user
+    where nth_user <= ${f.perUser}
+    order by nth_user, next_attempt_at, id
+    limit ${limit}`.execute(trx)
+  if (picked.rows.length === 0) return []
+  const order = new Map(picked.rows.map((r, i) => [r.id, i]))
+  const rows = await trx
+    .selectFrom('deliveries')
+    .select(['id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'attempts', 'lease_owner', 'manual_attempts', 'resume_at'])
+    .where('id', 'in', [...order.keys()])
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', nowMs)
+    .$if(skipLocked, (qb) => qb.forUpdate().skipLocked())
+    .execute()
+  lost.count = order.size - rows.length
+  return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!)
 }

@@ -4,6 +4,7 @@
 // (On SQLite, which has one writer anyway, the statements share one write transaction.)
 // After the writes, each endpoint whose health changed state is announced once (health-alerts.ts).
 import type { Kysely } from 'kysely'
+import { bumpEndpoint } from '../endpoints/versions.js'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
 import { autocommitWrites } from '../db/write-first.js'
@@ -95,6 +96,7 @@ async function applyOn(q: Kysely<Database>, { clear, toClear, streak, gone }: Ef
     await q.updateTable('endpoints').set({ failing_since: null, consecutive_failures: 0 }).where('id', 'in', sorted(toClear)).execute()
     for (const id of sorted(toClear)) changes.push({ id, happened: 'success' })
   }
+  bumpEndpoint(...gone, ...streak.keys())
   for (const id of sorted(gone)) {
     await q
       .updateTable('endpoints')

@@ -9,6 +9,8 @@ import { openHeaders } from '../endpoints/custom-headers.js'
 import type { SigningKey } from '../signing/headers.js'
 import type { Claim } from './claim.js'
 import { notSent, type Finish } from './outcome.js'
+import { endpointVersion } from '../endpoints/versions.js'
+import type { RateLimit } from './limiter.js'
 
 export interface Job {
   claim: Claim
@@ -18,6 +20,17 @@ export interface Job {
   keys: SigningKey[]
   /** The endpoint's custom headers, decrypted. */
   customHeaders: Record<string, string>
+  /** The endpoint's optional rate limit, as read with the URL and keys. */
+  rate: RateLimit | null
+  /** endpointVersion() when the endpoint was read, and when (clock ms): see endpoint-guard.ts. */
+  version: number
+  readAt: number
+}
+
+export function rateLimitOf(endpoint: Pick<EndpointRow, 'rate_limit_per' | 'rate_limit_max'>): RateLimit | null {
+  const max = endpoint.rate_limit_max === null || endpoint.rate_limit_max === undefined ? 0 : Number(endpoint.rate_limit_max)
+  if (max < 1 || (endpoint.rate_limit_per !== 'second' && endpoint.rate_limit_per !== 'minute')) return null
+  return { per: endpoint.rate_limit_per, max }
 }
 
 export function offReason(endpoint: Pick<EndpointRow, 'disabled_reason'>): string {
@@ -28,6 +41,9 @@ export async function prepareJobs(db: Db, claims: readonly Claim[], config: Conf
   const jobs: Job[] = []
   const unsendable: Finish[] = []
   if (claims.length === 0) return { jobs, unsendable }
+  // Versions noted before the read: a write that lands during it bumps past them (a re-read later).
+  const readAt = Date.now()
+  const versions = new Map(claims.map((c) => [c.endpoint_id, endpointVersion(c.endpoint_id)]))
   const [endpoints, events] = await Promise.all([
     db.db.selectFrom('endpoints').selectAll().where('id', 'in', [...new Set(claims.map((c) => c.endpoint_id))]).execute(),
     db.db.selectFrom('events').select(['id', 'payload']).where('id', 'in', [...new Set(claims.map((c) => c.event_id))]).execute(),
@@ -55,7 +71,7 @@ export async function prepareJobs(db: Db, claims: readonly Claim[], config: Conf
       unsendable.push(notSent(claim, "The endpoint's secret or custom headers cannot be decrypted (was QSM_APP_KEY changed?)"))
       continue
     }
-    jobs.push({ claim, url: endpoint.url, body: payload, keys: keys.keys, customHeaders: keys.headers })
+    jobs.push({ claim, url: endpoint.url, body: payload, keys: keys.keys, customHeaders: keys.headers, rate: rateLimitOf(endpoint), version: versions.get(endpoint.id)!, readAt })
   }
   return { jobs, unsendable }
 }

@@ -12,7 +12,7 @@ const MARKER_OF = { manual: MANUAL_MARKER, replay: REPLAY_MARKER, scheduled: nul
  * left alone. A redelivery's or replay's claim gets its marker back, so its attempt, when it runs,
  * is still logged as manual and kept outside the automatic retry budget.
  */
-export async function releaseClaims(db: Db, claims: readonly (Pick<Claim, 'id' | 'owner' | 'leaseUntil'> & Partial<Pick<Claim, 'trigger'>>)[], nowMs: number): Promise<number> {
+export async function releaseClaims(db: Db, claims: readonly (Pick<Claim, 'id' | 'owner' | 'leaseUntil'> & Partial<Pick<Claim, 'trigger'>>)[], nowMs: number, dueAt = nowMs): Promise<number> {
   let released = 0
   const groups = new Map<string, { owner: string; leaseUntil: number; marker: string | null; ids: string[] }>()
   for (const c of claims) {
@@ -27,7 +27,7 @@ export async function releaseClaims(db: Db, claims: readonly (Pick<Claim, 'id' |
     for (const g of groups.values()) {
       const res = await q
         .updateTable('deliveries')
-        .set({ lease_owner: g.marker, next_attempt_at: nowMs, updated_at: nowMs })
+        .set({ lease_owner: g.marker, next_attempt_at: dueAt, updated_at: nowMs })
         .where('id', 'in', g.ids)
         .where('lease_owner', '=', g.owner)
         .where('next_attempt_at', '=', g.leaseUntil)

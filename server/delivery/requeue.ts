@@ -5,6 +5,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { MANUAL_MARKER, REPLAY_MARKER } from './claim.js'
+import { TEST_EVENT_TYPE } from './outcome.js'
 
 /**
  * resume_at keeps a pending delivery's automatic retry time, so a manual attempt neither uses up
@@ -35,6 +36,7 @@ export async function requeueFailed(db: Kysely<Database>, ids: string[], nowMs: 
       .set({ resume_at: null, status: 'pending', next_attempt_at: nowMs, lease_owner: REPLAY_MARKER, updated_at: nowMs })
       .where('id', 'in', ids.slice(i, i + 500))
       .where('status', '=', 'failed')
+      .where('event_type', '!=', TEST_EVENT_TYPE)
       .executeTakeFirst()
     requeued += Number(res.numUpdatedRows)
   }

@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks'
 import { buildDeliveryHeaders } from '../signing/headers.js'
 import { withCustomHeaders } from '../endpoints/custom-headers.js'
 import { AckQueue } from './ack-queue.js'
-import { claimDue, leaseMsFor } from './claim.js'
+import { claimDue, leaseMsFor, type FairShare } from './claim.js'
+import { EndpointGuard } from './endpoint-guard.js'
 import { afterSend } from './outcome.js'
 import { prepareJobs, type Job } from './prepare.js'
 import { releaseClaims } from './release.js'
@@ -47,13 +48,23 @@ export function newOwnerId(): string {
   return `${hostname().slice(0, 40)}:${process.pid}:${randomBytes(4).toString('hex')}`
 }
 
+/** A claimed job that cannot start within this long (every slot busy) is given back. */
+const LOCAL_WAIT_MS = 1_000
+/**
+ * Rounds of work a claim may take per user and endpoint that have room: up to DEPTH × their cap,
+ * so one claim round trip feeds several sends. Users or endpoints with no room at all (every one
+ * of their slots busy, e.g. hanging) get nothing.
+ */
+const DEPTH = 4
+
 export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSummary> {
   const t0 = performance.now()
   const { db, config, clock, log, limiter } = deps
   const leaseMs = opts.leaseMs ?? leaseMsFor(config.deliveryTimeoutMs)
-  // Enough to keep every slot busy between claims, few enough that the last one still starts well
-  // inside its lease; batches of 50–200 are where MariaDB claims stop being the bottleneck.
+  // Batches of 50–200 are where MariaDB claims stop being the bottleneck; a claim asks for the
+  // free slots plus one round of look-ahead, so few jobs ever wait here for a slot.
   const batchSize = Math.min(200, Math.max(10, config.concurrency * 4))
+  const lookAhead = config.concurrency
   // A send starts only with a full timeout (plus margin) left on its lease, so it always ends
   // before the lease does and no other runner can be sending the same delivery at the same time.
   const startMargin = Math.min(config.deliveryTimeoutMs + 5_000, leaseMs / 2)
@@ -66,21 +77,32 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
       else summary.failed += 1
     }
   })
-  const local: Job[] = []
+  const guard = new EndpointGuard(db, config)
+  // Jobs claimed but not started, with when they were queued (wall ms). They wait only for a
+  // global slot: a job whose user or endpoint is at its cap is given back at once, never parked.
+  const local = new Map<Job, number>()
   const running = new Set<Promise<void>>()
-  // At most one claim (claimDue + prepareJobs) in flight, running beside the sends: the loop keeps
-  // launching from `local` while the next batch is fetched, so slots do not idle for a round trip.
+  // Turns: the sequence number of each user's and endpoint's last start. The next job started is
+  // the one whose user started longest ago, then whose endpoint did (round-robin by user, then
+  // by endpoint), whatever order the rows came in.
+  let turn = 0
+  const userTurn = new Map<string, number>()
+  const endpointTurn = new Map<string, number>()
+  // At most one claim (claimDue + prepareJobs) in flight, running beside the sends.
   let claiming: Promise<void> | null = null
   let drained = false
   let idleUntil = 0
-  // Claim ahead once fewer than this many jobs wait: two rounds of sends cover one claim round trip.
-  const lowWater = config.concurrency * 2
+  // The last claim left out users or endpoints at their cap here: when a send ends, claim again.
+  let skippedSome = false
+  // Sends finished so far: a claim that skipped someone whose send ended meanwhile is not "empty".
+  let finishes = 0
   const stopping = () => performance.now() - t0 >= opts.budgetMs || (opts.shouldStop?.() ?? false)
 
-  const giveBack = async (jobs: Job[]) => {
+  const giveBack = async (jobs: Job[], dueAt = clock.now()) => {
     if (jobs.length === 0) return
+    for (const j of jobs) local.delete(j)
     try {
-      summary.released += await releaseClaims(db, jobs.map((j) => j.claim), clock.now())
+      summary.released += await releaseClaims(db, jobs.map((j) => j.claim), clock.now(), dueAt)
     } catch (err) {
       // Not fatal: the leases simply run out and the rows are due again then.
       log.warn('could not release claims', { error: (err as Error).message })
@@ -88,20 +110,32 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   }
 
   const launch = (job: Job) => {
-    limiter.start(job.claim.user_id)
+    local.delete(job)
+    const { user_id: userId, endpoint_id: endpointId } = job.claim
+    limiter.start(userId, endpointId, job.rate, clock.now())
+    turn += 1
+    userTurn.set(userId, turn)
+    endpointTurn.set(endpointId, turn)
     const task = (async () => {
-      const startedAt = clock.now()
       let result: SendResult
+      let startedAt = clock.now()
       let logged: Record<string, string> | null = null
       try {
-        const signed = buildDeliveryHeaders({ eventId: job.claim.event_id, eventType: job.claim.event_type, body: job.body, keys: job.keys, nowMs: startedAt })
-        const headers = withCustomHeaders(signed, job.customHeaders)
+        // The endpoint may have been deleted, paused, moved or re-keyed since the claim batch.
+        const checked = await guard.check(job, startedAt)
+        if ('skip' in checked) { acks.push(checked.skip); return }
+        const current = checked.send
+        startedAt = clock.now()
+        const signed = buildDeliveryHeaders({ eventId: current.claim.event_id, eventType: current.claim.event_type, body: current.body, keys: current.keys, nowMs: startedAt })
+        const headers = withCustomHeaders(signed, current.customHeaders)
         logged = headers.logged
-        result = await deps.sender.send({ url: job.url, headers: headers.send, body: job.body, timeoutMs: config.deliveryTimeoutMs })
+        result = await deps.sender.send({ url: current.url, headers: headers.send, body: current.body, timeoutMs: config.deliveryTimeoutMs, tenant: userId })
       } catch (err) {
         result = { ok: false, statusCode: null, durationMs: 0, errorClass: 'error', error: `could not send: ${(err as Error).message}`, retryAfterMs: null, responseExcerpt: '' }
       } finally {
-        limiter.finish(job.claim.user_id)
+        limiter.finish(userId, endpointId)
+        finishes += 1
+        if (skippedSome) { drained = false; idleUntil = 0 }
       }
       acks.push(afterSend(job.claim, result, startedAt, clock.now(), config, deps.random, job.claim.trigger, logged))
     })()
@@ -109,16 +143,38 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     void task.finally(() => running.delete(task))
   }
 
+  /** Users and endpoints that cannot take one more job in this process right now. */
+  const fairShare = (): FairShare => {
+    const users = new Map<string, number>()
+    const endpoints = new Map<string, number>()
+    for (const j of local.keys()) {
+      users.set(j.claim.user_id, (users.get(j.claim.user_id) ?? 0) + 1)
+      endpoints.set(j.claim.endpoint_id, (endpoints.get(j.claim.endpoint_id) ?? 0) + 1)
+    }
+    const perUser = limiter.perUser * DEPTH
+    const perEndpoint = limiter.perEndpoint * DEPTH
+    const skipUsers = new Set(limiter.saturatedUsers())
+    for (const [u, n] of users) if (n + limiter.userBusy(u) >= perUser) skipUsers.add(u)
+    const skipEndpoints = new Set([...limiter.saturatedEndpoints(), ...limiter.rateLimitedEndpoints(clock.now())])
+    for (const [e, n] of endpoints) if (n + limiter.endpointBusy(e) >= perEndpoint) skipEndpoints.add(e)
+    return { perUser, perEndpoint, skipUsers: [...skipUsers], skipEndpoints: [...skipEndpoints] }
+  }
+
   const claimAhead = () => {
+    const fair = fairShare()
+    const limit = Math.min(batchSize, Math.max(1, limiter.total + lookAhead - limiter.busy - ready) * 2)
+    const finishesBefore = finishes
     claiming = (async () => {
       try {
-        const claims = await claimDue(db, { owner: opts.owner, nowMs: clock.now(), limit: batchSize, leaseMs })
+        const claims = await claimDue(db, { owner: opts.owner, nowMs: clock.now(), limit, leaseMs, fair })
         summary.claimed += claims.length
-        drained = claims.length === 0
+        skippedSome = fair.skipUsers.length + fair.skipEndpoints.length > 0
+        drained = claims.length === 0 && !(skippedSome && finishes !== finishesBefore)
         if (drained) idleUntil = performance.now() + idlePollMs
         const { jobs, unsendable } = await prepareJobs(db, claims, config, clock.now())
         acks.push(...unsendable)
-        local.push(...jobs)
+        const at = performance.now()
+        for (const j of jobs) local.set(j, at)
       } catch (err) {
         // A busy database (deadlock victim, locked SQLite file, lost connection): wait and poll
         // again. Rows claimed before a prepare failed keep their lease and are due when it ends.
@@ -129,15 +185,51 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     })().finally(() => { claiming = null })
   }
 
+  // Held jobs that only wait for a global slot (their user and endpoint have room): a claim is
+  // needed only when these do not fill the free slots plus the look-ahead. Jobs held for their own
+  // user's or endpoint's sends do not count, so they can never stop others' rows being claimed.
+  let ready = 0
   const mayClaim = () =>
-    claiming === null && !stopping() && local.length < lowWater && !(drained && opts.stopWhenEmpty) && performance.now() >= idleUntil
+    claiming === null && !stopping() && limiter.busy + ready < limiter.total + lookAhead &&
+    !(drained && opts.stopWhenEmpty) && performance.now() >= idleUntil
+
+  /**
+   * Starts what can start, in turns. A job whose user or endpoint is at its cap here waits for its
+   * own user's sends at most LOCAL_WAIT_MS, then is given back (due now, for any process); one
+   * over its endpoint's rate limit is given back due when the window allows it.
+   */
+  const startReady = async () => {
+    ready = 0
+    const now = clock.now()
+    const wallNow = performance.now()
+    const order = [...local.keys()].sort((a, b) =>
+      (userTurn.get(a.claim.user_id) ?? 0) - (userTurn.get(b.claim.user_id) ?? 0) ||
+      (endpointTurn.get(a.claim.endpoint_id) ?? 0) - (endpointTurn.get(b.claim.endpoint_id) ?? 0))
+    const release: Job[] = []
+    const later = new Map<number, Job[]>()
+    for (const job of order) {
+      const { user_id: userId, endpoint_id: endpointId } = job.claim
+      if (job.claim.leaseUntil - now < startMargin) { release.push(job); continue }
+      if (limiter.canStart(userId, endpointId, job.rate, now)) { launch(job); continue }
+      const ownRoom = limiter.userBusy(userId) < limiter.perUser && limiter.endpointBusy(endpointId) < limiter.perEndpoint
+      const rateWait = job.rate ? limiter.rateWaitMs(endpointId, job.rate, now) : 0
+      if (ownRoom && rateWait > 0) {
+        // Over its rate limit: due again when the window lets one more through.
+        const dueAt = now + rateWait
+        later.set(dueAt, [...(later.get(dueAt) ?? []), job])
+      } else if (wallNow - local.get(job)! > LOCAL_WAIT_MS) release.push(job)
+      else if (ownRoom) ready += 1
+    }
+    await giveBack(release)
+    for (const [dueAt, jobs] of later) await giveBack(jobs, dueAt)
+  }
 
   while (true) {
     if (stopping()) {
       // A claim still in flight lands in `local` first, so its rows are given back too and do not
       // sit leased until their lease runs out.
       if (claiming) await claiming
-      await giveBack(local.splice(0))
+      await giveBack([...local.keys()])
       if (running.size === 0) break
       await Promise.race(running)
       continue
@@ -147,21 +239,13 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
       idleUntil = 0
     }
     if (mayClaim()) claimAhead()
-    const now = clock.now()
-    const stale: Job[] = []
-    for (let i = 0; i < local.length && limiter.hasRoom(); ) {
-      const job = local[i]!
-      if (job.claim.leaseUntil - now < startMargin) stale.push(...local.splice(i, 1))
-      else if (limiter.canStart(job.claim.user_id)) launch(local.splice(i, 1)[0]!)
-      else i++
-    }
-    await giveBack(stale)
-    if (opts.stopWhenEmpty && drained && claiming === null && local.length === 0 && running.size === 0) break
+    await startReady()
+    if (opts.stopWhenEmpty && drained && claiming === null && local.size === 0 && running.size === 0) break
     if (mayClaim()) continue
     const untilPoll = idleUntil - performance.now()
-    if (running.size > 0 || local.length > 0 || claiming) {
+    if (running.size > 0 || local.size > 0 || claiming) {
       // Wake on whichever comes first: a send finishing (a slot is free) or the claim landing.
-      const changed = limiter.changed(untilPoll > 0 ? Math.max(5, Math.min(1000, untilPoll)) : 1000)
+      const changed = limiter.changed(untilPoll > 0 ? Math.max(5, Math.min(LOCAL_WAIT_MS, untilPoll)) : LOCAL_WAIT_MS)
       await (claiming ? Promise.race([changed, claiming]) : changed)
     } else await sleep(Math.max(5, Math.min(untilPoll, idlePollMs)))
   }

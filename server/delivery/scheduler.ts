@@ -24,7 +24,8 @@ export function startScheduler(deps: EngineDeps, opts: SchedulerOptions = {}): D
   const pass = () => {
     if (stopped) return
     // One pass at a time; a wake during a pass asks for another one right after it.
-    if (current) { again = true; return }
+    // The running pass may be waiting for a slot: poke it, so it claims the new rows at once.
+    if (current) { again = true; deps.limiter.poke(); return }
     current = (async () => {
       do {
         again = false

@@ -15,8 +15,13 @@ import type { Sender, SendRequest, SendResult } from './types.js'
 export const RESPONSE_READ_BYTES = 4096
 /** The start of the answer kept with each attempt (delivery log, test result); docs/reference.md. */
 export const EXCERPT_CHARS = 1024
-/** Pools kept open (one per origin and checked address); the least recently used is closed first. */
-const MAX_POOLS = 128
+/**
+ * Pools kept open, one per tenant, origin and checked address; the least recently used is closed
+ * first (close() lets its requests in flight finish). Keyed by tenant so that two users never wait
+ * on each other's sockets: a hanging receiver one user shares an origin with fills only that
+ * user's pool.
+ */
+const MAX_POOLS = 256
 const KEEP_ALIVE_MS = 30_000
 
 /** Retry-After as ms from now: delta seconds or an HTTP date. Null when absent or unreadable. */
@@ -98,8 +103,8 @@ class Deadline extends EventEmitter {
 export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurrency: number; resolve?: Resolver }): Sender {
   const pools = new Map<string, Pool>()
 
-  function poolFor(Pool: Undici['Pool'], origin: string, address: string, family: 4 | 6, connectTimeoutMs: number): Pool {
-    const key = `${origin}|${address}`
+  function poolFor(Pool: Undici['Pool'], tenant: string, origin: string, address: string, family: 4 | 6, connectTimeoutMs: number): Pool {
+    const key = `${tenant}|${origin}|${address}`
     let pool = pools.get(key)
     if (pool) {
       pools.delete(key)
@@ -113,6 +118,8 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
       else cb(null, address, family)
     }
     pool = new Pool(origin, {
+      // At least as many sockets as the tenant may have requests in flight (the limiter's caps),
+      // so a request never queues for a socket and its deadline is spent on the request itself.
       connections: Math.max(1, opts.concurrency),
       keepAliveTimeout: KEEP_ALIVE_MS,
       connect: { timeout: connectTimeoutMs, lookup },
@@ -145,10 +152,10 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
     // per phase and would let a slow-drip receiver hold a slot far longer.
     const deadline = new Deadline(req.timeoutMs)
     try {
-      const resolved = await resolveTarget(url.hostname, opts.allowPrivateTargets, opts.resolve)
+      const resolved = await resolveTarget(url.hostname, opts.allowPrivateTargets, opts.resolve, req.tenant)
       target.where = `${isIP(resolved.address) === 6 ? `[${resolved.address}]` : resolved.address}:${port}`
       const { Pool } = undici ?? (await loadUndici())
-      const pool = poolFor(Pool, url.origin, resolved.address, resolved.family, req.timeoutMs)
+      const pool = poolFor(Pool, req.tenant ?? '', url.origin, resolved.address, resolved.family, req.timeoutMs)
       const res = await pool.request({
         method: 'POST',
         path: url.pathname + url.search,

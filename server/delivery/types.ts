@@ -14,6 +14,8 @@ export interface SendRequest {
   /** The exact bytes that were signed. Never re-serialised. */
   body: string
   timeoutMs: number
+  /** Whose delivery this is: connection pools are kept per tenant, so users never queue on each other's sockets. */
+  tenant?: string
 }
 
 export interface SendResult {

@@ -12,7 +12,7 @@ import type { CreateEndpointInput } from './schemas.js'
 
 export async function createEndpoint(deps: Deps, userId: string, input: CreateEndpointInput): Promise<{ row: EndpointRow; secret: string }> {
   const { config, db, clock } = deps
-  const url = await checkEndpointUrl(input.url, config.allowPrivateTargets)
+  const url = await checkEndpointUrl(input.url, config.allowPrivateTargets, deps.dns, userId)
   const secret = input.secret ?? generateSecret()
   const now = clock.now()
   const row: EndpointRow = {
@@ -30,6 +30,8 @@ export async function createEndpoint(deps: Deps, userId: string, input: CreateEn
     previous_key_id: null,
     previous_expires_at: null,
     failing_since: null,
+    rate_limit_per: input.rate_limit?.per ?? null,
+    rate_limit_max: input.rate_limit?.max ?? null,
     custom_headers: input.headers ? sealHeaders(input.headers, config.appKey) : null,
     consecutive_failures: 0,
     last_failure_at: null,

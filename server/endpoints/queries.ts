@@ -1,6 +1,7 @@
 // Reads of endpoints, always scoped to one user, and the row → API mapping (the one place where
 // stored unix milliseconds become ISO strings and is_active/disabled_reason become a status).
 // The secret never leaves through here: only secret.ts and create.ts hand out plaintext.
+import { rateLimitOf } from '../delivery/prepare.js'
 import type { Kysely } from 'kysely'
 import type { Database, EndpointRow } from '../db/schema.js'
 import type { EndpointApi, RecentFailureApi } from './schemas.js'
@@ -37,6 +38,7 @@ export function endpointToApi(row: EndpointRow, nowMs: number, policy: HealthPol
     secret_key_id: row.secret_key_id,
     previous_key_id: previous?.id ?? null,
     previous_key_expires_at: previous ? isoTime(previous.expiresAt) : null,
+    rate_limit: rateLimitOf(row),
     headers: maskedHeaders(row.custom_headers),
     created_at: isoTime(row.created_at)!,
     updated_at: isoTime(row.updated_at)!,

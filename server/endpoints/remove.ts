@@ -7,8 +7,10 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { notFound } from '../http/errors.js'
+import { bumpEndpoint } from './versions.js'
 
 export async function deleteEndpoint(db: Kysely<Database>, userId: string, id: string): Promise<void> {
   const result = await db.deleteFrom('endpoints').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst()
+  bumpEndpoint(id)
   if (Number(result.numDeletedRows) === 0) throw notFound('Webhook endpoint')
 }

@@ -37,6 +37,22 @@ const description = z
 
 const isActive = z.boolean({ error: 'must be true or false' })
 
+export const MAX_RATE_LIMIT = 100_000
+
+/** Optional cap on deliveries per second or minute (beside the in-flight caps); null removes it. */
+const rateLimit = z
+  .object({
+    per: z.enum(['second', 'minute'], { error: 'must be "second" or "minute"' }),
+    max: z
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be at least 1' })
+      .max(MAX_RATE_LIMIT, { error: `must be at most ${MAX_RATE_LIMIT}` }),
+  }, { error: 'must be an object such as {"per":"second","max":10}, or null' })
+  .strict()
+  .nullable()
+  .openapi('RateLimit', { example: { per: 'second', max: 10 }, description: 'At most `max` deliveries per second or minute; null for no limit' })
+
 const secret = z
   .string({ error: 'must be a string' })
   .superRefine((value, ctx) => {
@@ -64,6 +80,7 @@ export const CreateEndpointBody = closedObject({
   event_types: eventTypes,
   is_active: isActive.optional(),
   secret: secret.optional(),
+  rate_limit: rateLimit.optional(),
   headers: CustomHeadersInput.optional(),
 }).openapi('CreateEndpointRequest')
 
@@ -73,6 +90,7 @@ export const UpdateEndpointBody = closedObject({
   event_types: eventTypes.optional(),
   is_active: isActive.optional().openapi({ description: 'true also re-enables an endpoint the system disabled' }),
   secret: secret.optional().openapi({ description: 'Replaces the secret; the old one keeps signing for the rotation grace' }),
+  rate_limit: rateLimit.optional(),
   headers: CustomHeadersInput.optional(),
 }).openapi('UpdateEndpointRequest')
 
@@ -136,6 +154,7 @@ export const Endpoint = z
     secret_key_id: z.string(),
     previous_key_id: z.string().nullable(),
     previous_key_expires_at: z.string().nullable(),
+    rate_limit: rateLimit,
     headers: z.record(z.string(), z.string()).openapi({ description: 'Custom request headers; values are always masked', example: { Authorization: '••••••' } }),
     created_at: z.string(),
     updated_at: z.string(),

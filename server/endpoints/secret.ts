@@ -1,6 +1,7 @@
 // Reading and replacing an endpoint's signing secret. A replacement never breaks deliveries in
 // flight: the old secret moves to previous_* and keeps signing (next to the new one) until
 // previous_expires_at, so receivers can switch over at their own pace.
+import { bumpEndpoint } from './versions.js'
 import type { Kysely } from 'kysely'
 import type { Database, EndpointRow, EndpointUpdate } from '../db/schema.js'
 import { decryptSecret, encryptSecret, SecretDecryptError } from '../crypto/secrets.js'
@@ -55,6 +56,7 @@ export async function applySecretChange(db: Kysely<Database>, row: EndpointRow, 
     .where('user_id', '=', row.user_id)
     .where('secret_key_id', '=', row.secret_key_id)
     .executeTakeFirst()
+  bumpEndpoint(row.id)
   if (Number(result.numUpdatedRows) > 0) return
   if (!(await findEndpoint(db, row.user_id, row.id))) throw notFound('Webhook endpoint')
   throw new ApiError('conflict', 'The secret was changed by another request at the same moment; load the endpoint again and retry')

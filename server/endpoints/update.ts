@@ -8,6 +8,7 @@ import { findEndpoint, normalisePatterns } from './queries.js'
 import { applySecretChange, secretChange } from './secret.js'
 import type { UpdateEndpointInput } from './schemas.js'
 import { autocommitWrites } from '../db/write-first.js'
+import { bumpEndpoint } from './versions.js'
 
 export async function updateEndpoint(deps: Deps, userId: string, id: string, input: UpdateEndpointInput): Promise<EndpointRow> {
   const { config, db, clock } = deps
@@ -16,8 +17,9 @@ export async function updateEndpoint(deps: Deps, userId: string, id: string, inp
   const now = clock.now()
 
   const changes: EndpointUpdate = {}
-  if (input.url !== undefined) changes.url = await checkEndpointUrl(input.url, config.allowPrivateTargets)
+  if (input.url !== undefined) changes.url = await checkEndpointUrl(input.url, config.allowPrivateTargets, deps.dns, userId)
   if (input.description !== undefined) changes.description = input.description
+  if (input.rate_limit !== undefined) Object.assign(changes, { rate_limit_per: input.rate_limit?.per ?? null, rate_limit_max: input.rate_limit?.max ?? null })
   if (input.event_types !== undefined) changes.event_types = normalisePatterns(input.event_types)
   if (input.headers !== undefined) changes.custom_headers = sealHeaders(input.headers, config.appKey)
   if (input.is_active === false && Number(row.is_active) === 1) Object.assign(changes, { is_active: 0, disabled_at: now })
@@ -34,6 +36,7 @@ export async function updateEndpoint(deps: Deps, userId: string, id: string, inp
   } else if (Object.keys(changes).length > 0) {
     await autocommitWrites(db, (q) => q.updateTable('endpoints').set({ ...changes, updated_at: now }).where('id', '=', id).where('user_id', '=', userId).execute())
   }
+  bumpEndpoint(id)
   const updated = await findEndpoint(db.db, userId, id)
   if (!updated) throw notFound('Webhook endpoint')
   return updated

@@ -2,7 +2,7 @@
 // it is a string of sane length; these need the server's policy (and DNS), so they run in the
 // handler. The sender checks the address again at connect time: DNS can change after saving.
 import { ApiError } from '../http/errors.js'
-import { BlockedTargetError, DnsLookupError, resolveTarget } from '../net/address-policy.js'
+import { BlockedTargetError, DnsLookupError, resolveTarget, type Resolver } from '../net/address-policy.js'
 
 /** A 422 validation_failed about one field, in the same shape validationError() produces. */
 export function fieldError(path: string, message: string): ApiError {
@@ -12,7 +12,7 @@ export function fieldError(path: string, message: string): ApiError {
 const HTTPS_ONLY = 'must use https (http is allowed only when QSM_ALLOW_PRIVATE_TARGETS=true)'
 
 /** Returns the URL in its canonical form (as the sender will request it), or throws a 422. */
-export async function checkEndpointUrl(raw: string, allowPrivateTargets: boolean): Promise<string> {
+export async function checkEndpointUrl(raw: string, allowPrivateTargets: boolean, resolve?: Resolver, tenant?: string): Promise<string> {
   // The URL parser silently drops tabs and newlines and trims spaces; refuse them instead, so
   // the saved URL is exactly what the user typed (apart from canonical form).
   if (/[\s\u0000-\u001f\u007f]/.test(raw)) throw fieldError('url', 'must not contain spaces or control characters')
@@ -41,7 +41,7 @@ export async function checkEndpointUrl(raw: string, allowPrivateTargets: boolean
   }
   if (!allowPrivateTargets) {
     try {
-      await resolveTarget(parsed.hostname, false)
+      await resolveTarget(parsed.hostname, false, resolve, tenant)
     } catch (err) {
       if (err instanceof BlockedTargetError || err instanceof DnsLookupError) throw fieldError('url', err.message)
       throw err

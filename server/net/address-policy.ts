@@ -2,11 +2,11 @@
 // the server call its own admin ports, the hosting LAN or the cloud metadata service (SSRF).
 // nonPublicReason() (ip-ranges.ts) classifies one IP literal; resolveTarget() turns a URL host into the single
 // address the sender must connect to, so a DNS answer cannot change between check and connect.
-import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { nonPublicReason } from './ip-ranges.js'
+import { DnsLookupError, systemResolver } from './dns-resolver.js'
 
-export { nonPublicReason }
+export { nonPublicReason, DnsLookupError }
 
 const PUBLIC_ONLY = 'webhooks can only go to public addresses'
 
@@ -18,21 +18,6 @@ export class BlockedTargetError extends Error {
   }
 }
 
-/** The host name could not be resolved (no such name, DNS down, timed out) or is not a host name. */
-export class DnsLookupError extends Error {
-  override name = 'DnsLookupError'
-  constructor(message: string, readonly code: string) {
-    super(message)
-  }
-}
-
-const DNS_TIMEOUT_MS = 5_000
-const DNS_CODES: Record<string, string> = {
-  ENOTFOUND: 'no such domain',
-  ENODATA: 'the name has no addresses',
-  EAI_AGAIN: 'temporary DNS failure',
-  ETIMEOUT: 'the lookup timed out',
-}
 
 /** "a loopback address", "an unspecified address". */
 const described = (reason: string) => `${/^(un[^i]|[aeio])/i.test(reason) ? 'an' : 'a'} ${reason} address`
@@ -51,33 +36,15 @@ function canonicalHost(hostname: string): string {
   }
 }
 
-async function lookupAll(host: string): Promise<{ address: string; family: 4 | 6 }[]> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })), DNS_TIMEOUT_MS)
-    timer.unref()
-  })
-  try {
-    const found = await Promise.race([lookup(host, { all: true, order: 'verbatim' }), timeout])
-    if (found.length === 0) throw Object.assign(new Error('no addresses'), { code: 'ENODATA' })
-    return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }))
-  } catch (err) {
-    const code = String((err as { code?: unknown }).code ?? 'EDNS')
-    throw new DnsLookupError(`host "${host}" could not be resolved (${code}: ${DNS_CODES[code] ?? 'lookup failed'})`, code)
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 /**
  * The address to connect to for `hostname`. IP literals are judged as they are; names are resolved
  * and refused when ANY answer is non-public (a name with one public and one private answer could
  * otherwise be steered to the private one). With allowPrivate (tests, local development) nothing
  * is refused. The sender must connect to the returned address, not resolve the name again.
  */
-export type Resolver = (host: string) => Promise<{ address: string; family: 4 | 6 }[]>
+export type Resolver = (host: string, tenant?: string) => Promise<{ address: string; family: 4 | 6 }[]>
 
-export async function resolveTarget(hostname: string, allowPrivate: boolean, resolve: Resolver = lookupAll): Promise<{ address: string; family: 4 | 6 }> {
+export async function resolveTarget(hostname: string, allowPrivate: boolean, resolve: Resolver = systemResolver(), tenant?: string): Promise<{ address: string; family: 4 | 6 }> {
   const host = canonicalHost(hostname)
   const family = isIP(host)
   if (family === 4 || family === 6) {
@@ -85,7 +52,8 @@ export async function resolveTarget(hostname: string, allowPrivate: boolean, res
     if (reason) throw new BlockedTargetError(`${host} is ${described(reason)}; ${PUBLIC_ONLY}`, host, reason)
     return { address: host, family }
   }
-  const addresses = await resolve(host)
+  // c-ares with per-tenant caps and a cache (dns-resolver.ts), never dns.lookup's thread pool.
+  const addresses = await resolve(host, tenant)
   if (!allowPrivate) {
     for (const a of addresses) {
       const reason = nonPublicReason(a.address)

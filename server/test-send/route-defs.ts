@@ -16,6 +16,7 @@ export const TestSendResultSchema = z
     headers_sent: z.record(z.string(), z.string()).openapi({ description: 'The request headers, signatures included (never the secret; custom header values masked)' }),
     event_id: z.string(),
     delivery_id: z.string(),
+    waited_ms: z.number().int().openapi({ description: 'How long the test waited for a free delivery slot (tests share the account\'s in-flight limits with deliveries)' }),
   })
   .openapi('TestSendResult')
 
@@ -25,5 +26,8 @@ export const testSendRoute = createRoute({
   summary: 'Send a webhook.test event now and report the outcome',
   description: 'Works on paused and disabled endpoints too, so a fix can be checked before turning the endpoint on. Not retried; does not count toward automatic disabling.',
   request: { params: z.object({ id: z.string().min(1).max(40).openapi({ param: { name: 'id', in: 'path' } }) }), headers: idempotencyHeader },
-  responses: { 200: jsonContent(TestSendResultSchema, 'The outcome of the test send (ok false when the endpoint failed)') },
+  responses: {
+    200: jsonContent(TestSendResultSchema, 'The outcome of the test send (ok false when the endpoint failed)'),
+    429: jsonContent(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'Not sent: the account\'s delivery slots stayed busy for 5 s (Retry-After says when to try again)'),
+  },
 })

@@ -16,7 +16,7 @@ export function startWorker(url: string, env: Record<string, string>): Worker {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/main.ts', 'worker'], {
     env: {
       ...process.env, ...TEST_SECRETS, QSM_DATABASE_URL: url, QSM_ALLOW_PRIVATE_TARGETS: 'true', QSM_LOG_LEVEL: 'warn',
-      QSM_CONCURRENCY: '8', QSM_USER_CONCURRENCY: '8', ...env,
+      QSM_CONCURRENCY: '8', QSM_USER_CONCURRENCY: '8', QSM_ENDPOINT_CONCURRENCY: '8', ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

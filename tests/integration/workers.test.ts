@@ -28,7 +28,10 @@ describe.runIf(dialects().includes('mysql'))('mysql: worker processes', () => {
     expect(await Promise.all(four.map((w) => w.exited))).toEqual([0, 0, 0, 0])
     for (const w of four) expect(w.output()).toMatch(/stopped: \d+ claimed/)
     const claimedBy = four.map((w) => Number(/stopped: (\d+) claimed/.exec(w.output())![1]))
-    expect(claimedBy.reduce((a, b) => a + b, 0)).toBe(1200)
+    // A claimed row a worker could not start soon is given back (fair scheduling) and claimed
+    // again, by it or another: claims less what was given back is one per pair.
+    const givenBack = four.map((w) => Number(/(\d+) given back/.exec(w.output())![1]))
+    expect(claimedBy.reduce((a, b) => a + b, 0) - givenBack.reduce((a, b) => a + b, 0)).toBe(1200)
     expect(claimedBy.filter((n) => n > 0).length).toBeGreaterThan(1)
     expect(receiver.stats.maxSameDelivery).toBe(1)
     expect(new Set(receiver.stats.keys)).toEqual(new Set(pairs))

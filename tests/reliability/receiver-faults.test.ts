@@ -62,7 +62,7 @@ for (const dialect of dialects()) {
       http.hits.length = 0
       garbage.hits.length = 0
       endless.hits.length = 0
-      const app = makeTestApp(t.db, { env: { QSM_DELIVERY_TIMEOUT_MS: '2s', QSM_RETRY_SCHEDULE: '1m,5m,30m', QSM_USER_CONCURRENCY: '8', QSM_CONCURRENCY: '8', QSM_MAX_ENDPOINTS_PER_USER: '50' } })
+      const app = makeTestApp(t.db, { env: { QSM_DELIVERY_TIMEOUT_MS: '2s', QSM_RETRY_SCHEDULE: '1m,5m,30m', QSM_USER_CONCURRENCY: '8', QSM_ENDPOINT_CONCURRENCY: '8', QSM_CONCURRENCY: '8', QSM_MAX_ENDPOINTS_PER_USER: '50' } })
       const paths = ['/ok', '/hang', '/reset', '/slow', '/huge', '/huge-error', '/retry-after']
       const endpoints = [
         ...(await Promise.all(paths.map((p) => endpoint(app, http.url + p)))),

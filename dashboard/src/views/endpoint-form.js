@@ -10,7 +10,10 @@ import { ErrorBox, Loading, PageTitle } from '../ui/states.js'
 import { EventPicker } from './event-picker.js'
 import { rememberNewSecret } from './new-secret.js'
 
-const FIELDS = ['url', 'description', 'event_types', 'headers']
+const FIELDS = ['url', 'description', 'event_types', 'rate_max', 'headers']
+
+/** The form's two rate fields as the API's rate_limit: null when the number is left empty. */
+const rateLimit = (f) => (f.rate_max.trim() === '' ? null : { per: f.rate_per, max: Number(f.rate_max) })
 
 /**
  * "Name: value" lines → {Name: value}; an error naming the line when a line has no colon.
@@ -32,7 +35,9 @@ function parseHeaders(text) {
 
 export function EndpointForm({ id }) {
   const editing = Boolean(id)
-  const [form, setForm] = useState({ url: '', description: '', event_types: ['*'] })
+  /** @type {{ url: string, description: string, event_types: string[], rate_max: string, rate_per: string }} */
+  const empty = { url: '', description: '', event_types: ['*'], rate_max: '', rate_per: 'second' }
+  const [form, setForm] = useState(empty)
   // Custom headers as typed; their saved values are never shown, so editing replaces the whole set.
   const [headerText, setHeaderText] = useState('')
   const [savedHeaders, setSavedHeaders] = useState(/** @type {string[]} */ ([]))
@@ -45,7 +50,11 @@ export function EndpointForm({ id }) {
   useEffect(() => {
     if (!editing) return
     api.getEndpoint(id).then(
-      (e) => { setForm({ url: e.url, description: e.description, event_types: e.event_types }); setSavedHeaders(Object.keys(e.headers || {})); setLoaded(true) },
+      (e) => {
+        setForm({ url: e.url, description: e.description, event_types: e.event_types, rate_max: e.rate_limit ? String(e.rate_limit.max) : '', rate_per: e.rate_limit?.per ?? 'second' })
+        setSavedHeaders(Object.keys(e.headers || {}))
+        setLoaded(true)
+      },
       (e) => setFailure(e),
     )
   }, [id])
@@ -60,7 +69,8 @@ export function EndpointForm({ id }) {
       return
     }
     // Empty while editing keeps the saved headers; on a new endpoint it simply means none.
-    const body = headerText.trim() ? { ...form, headers: parsed.headers } : form
+    const base = { url: form.url, description: form.description, event_types: form.event_types, rate_limit: rateLimit(form) }
+    const body = headerText.trim() ? { ...base, headers: parsed.headers } : base
     setBusy(true)
     setFailure(null)
     try {
@@ -70,6 +80,8 @@ export function EndpointForm({ id }) {
       go(`/endpoints/${encodeURIComponent(saved.id)}`)
     } catch (e) {
       const byField = fieldErrors(e)
+      const rateError = byField['rate_limit.max'] ?? byField['rate_limit.per'] ?? byField.rate_limit
+      if (rateError) byField.rate_max = rateError
       const details = e instanceof ApiError && Array.isArray(e.details) ? e.details : []
       const headerProblem = details.find((d) => String(d.path).startsWith('headers.'))
       if (headerProblem) byField.headers = `${String(headerProblem.path).slice(8)}: ${headerProblem.message}.`
@@ -97,6 +109,16 @@ export function EndpointForm({ id }) {
       <${TextField} name="description" label="Description (optional)" value=${form.description} onInput=${set('description')}
         error=${errors.description} hint="A name you will recognise, for example Order system." maxlength="500" />
       <${EventPicker} selected=${form.event_types} onChange=${set('event_types')} error=${errors.event_types} />
+      <${Field} name="rate_max" label="Rate limit (optional)" error=${errors.rate_max}
+        hint="At most this many deliveries per second or minute; leave empty for no limit. Deliveries over it wait, they are not lost.">
+        ${(a) => html`<div class="inline">
+          <input ...${a} type="number" min="1" step="1" inputmode="numeric" value=${form.rate_max} onInput=${(e) => set('rate_max')(e.currentTarget.value)} />
+          <select aria-label="per" value=${form.rate_per} onChange=${(e) => set('rate_per')(e.currentTarget.value)}>
+            <option value="second">per second</option>
+            <option value="minute">per minute</option>
+          </select>
+        </div>`}
+      <//>
       <${Field} name="headers" label="Custom headers (optional)" error=${errors.headers}
         hint=${`One per line as Name: value, for example your receiver's Authorization: Bearer … token. Values are stored encrypted and not shown again.${savedHeaders.length ? ` Saved now: ${savedHeaders.join(', ')}. Leave this empty to keep them, or enter the full list to replace them.` : ''}`}>
         ${(a) => html`<textarea ...${a} rows="3" spellcheck="false" autocomplete="off" value=${headerText} onInput=${(e) => setHeaderText(e.currentTarget.value)}></textarea>`}

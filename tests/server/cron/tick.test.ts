@@ -54,7 +54,7 @@ for (const dialect of dialects()) {
     if (dialect === 'mysql') it('two ticks at once deliver every pair exactly once', async () => {
       const slow = await countingReceiver(15)
       try {
-        const h = harness(t.db, { QSM_CONCURRENCY: '8', QSM_USER_CONCURRENCY: '8' })
+        const h = harness(t.db, { QSM_CONCURRENCY: '8', QSM_USER_CONCURRENCY: '8', QSM_ENDPOINT_CONCURRENCY: '8' })
         const endpoints = [await h.endpoint('u1', `${slow.url}/a`), await h.endpoint('u1', `${slow.url}/b`)]
         for (let i = 0; i < 40; i++) for (const ep of endpoints) await h.queue('u1', ep.id)
         const [one, two] = await Promise.all([h.app.request(`/tick?token=${TOKEN}`), h.app.request(`/tick?token=${TOKEN}`)])

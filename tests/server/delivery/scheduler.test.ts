@@ -64,7 +64,8 @@ for (const dialect of dialects()) {
       expect(Number((await row(first.deliveryId)).attempts)).toBe(1)
       expect(await row(second.deliveryId)).toMatchObject({ status: 'pending', lease_owner: null, last_error: null })
       expect(Number((await row(second.deliveryId)).attempts)).toBe(0)
-      expect(Number((await row(second.deliveryId)).next_attempt_at)).toBe(now)
+      // Due now: given back, or (fair claims take one row per endpoint at a time) never leased.
+      expect(Number((await row(second.deliveryId)).next_attempt_at)).toBeLessThanOrEqual(now)
       expect((await row(foreign.deliveryId)).lease_owner).toBe('someone-else')
       expect(receiver.received).toHaveLength(1)
     })

@@ -27,6 +27,7 @@ for (const dialect of dialects()) {
         secret_key_id: expect.stringMatching(/^key_[0-9A-Z]{26}$/),
         previous_key_id: null,
         previous_key_expires_at: null,
+        rate_limit: null,
         headers: {},
         created_at: now,
         updated_at: now,
@@ -37,6 +38,19 @@ for (const dialect of dialects()) {
         },
         secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
       })
+    })
+
+    it('keeps an optional rate limit, changes it with PATCH and removes it with null', async () => {
+      const { call } = makeTestApp(t.db)
+      const created = await call('u1', 'POST', '/v1/webhooks', { ...HOOK, rate_limit: { per: 'second', max: 10 } })
+      expect(created.json.rate_limit).toEqual({ per: 'second', max: 10 })
+      const patched = await call('u1', 'PATCH', `/v1/webhooks/${created.json.id}`, { rate_limit: { per: 'minute', max: 120 } })
+      expect(patched.json.rate_limit).toEqual({ per: 'minute', max: 120 })
+      expect((await call('u1', 'GET', `/v1/webhooks/${created.json.id}`)).json.rate_limit).toEqual({ per: 'minute', max: 120 })
+      expect((await call('u1', 'PATCH', `/v1/webhooks/${created.json.id}`, { rate_limit: null })).json.rate_limit).toBeNull()
+      const bad = await call('u1', 'PATCH', `/v1/webhooks/${created.json.id}`, { rate_limit: { per: 'hour', max: 0 } })
+      expect(bad.status).toBe(422)
+      expect(bad.json.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['rate_limit.max', 'rate_limit.per'])
     })
 
     it('reads an endpoint back without its secret', async () => {

@@ -145,7 +145,7 @@ for (const dialect of dialects()) {
       const { call } = makeTestApp(t.db)
       const created = await call('u1', 'POST', '/v1/webhooks', HOOK)
       const res = await call('u1', 'PATCH', `/v1/webhooks/${created.json.id}`, { is_activ: false })
-      expect(res.json).toEqual(invalid('is_activ', 'is not a field of this request (known fields: url, description, event_types, is_active, secret, headers)'))
+      expect(res.json).toEqual(invalid('is_activ', 'is not a field of this request (known fields: url, description, event_types, is_active, secret, rate_limit, headers)'))
     })
 
     it('reports every failing field, the first one in the message', async () => {
