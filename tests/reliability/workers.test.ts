@@ -99,7 +99,15 @@ for (const dialect of dialects()) {
       const afterLease = warnings.filter((l) => l.includes('no longer leased to this runner')).length
       expect(codes, workers.map((w) => w.output()).join('\n')).toEqual([0, 0, 0, 0])
       const report = checkLedger({ accepted, endpoints: eps, hits: receiver.hits })
-      expect(report.missing, describeLedger(report)).toEqual([])
+      if (report.missing.length > 0) {
+        // Say where each missing delivery stands (status, attempts, lease) and what the workers
+        // warned about, so a failure in CI explains itself.
+        const rows = await t.db.db.selectFrom('deliveries').selectAll()
+          .where('event_id', 'in', report.missing.map((m) => m.split('@')[0]!)).execute()
+        const atts = await t.db.db.selectFrom('delivery_attempts').selectAll().where('delivery_id', 'in', rows.map((r) => r.id)).execute()
+        const warned = workers.flatMap((w) => w.output().split('\n').filter((l) => l.includes('"level"'))).slice(0, 20)
+        expect(report.missing, [describeLedger(report), JSON.stringify(rows), JSON.stringify(atts), ...warned].join('\n')).toEqual([])
+      }
       // For a duplicate, the time between its sends tells the cause: about one lease (4 s) means
       // the first result was not written before the lease ran out.
       const gaps = report.duplicates.slice(0, 5).map((d) => {
