@@ -14,6 +14,9 @@ export default defineConfig({
   test: {
     ...base.test,
     include: ['tests/server/**/*.test.ts', 'tests/security/**/*.test.ts'],
+    // One module cache per worker instead of one per file: most of the time went to importing and
+    // transforming the server again for each file.
+    isolate: false,
     exclude: [...configDefaults.exclude, 'tests/server/main/start.test.ts', 'tests/security/secrets.test.ts'],
   },
 })
