@@ -39,6 +39,9 @@ export function serviceEnv(databaseUrl: string, port: number, extra: Record<stri
     // All bench endpoints belong to one user; the per-user cap (default 2) would otherwise be the
     // whole story. The dashboard rate limits are not part of this benchmark.
     QSM_USER_CONCURRENCY: '64',
+    // The same for the per-endpoint cap (default 1): with 3 endpoints it would allow 3 requests in
+    // flight in all, and measure that cap instead of the service's throughput.
+    QSM_ENDPOINT_CONCURRENCY: '64',
     QSM_RATE_LIMIT_PER_USER: '1000000',
     QSM_RATE_LIMIT_PER_IP: '1000000',
     // Compressed retry schedule, the same one the BullMQ comparison uses.
