@@ -42,6 +42,9 @@ export function sendBoundMs(timeoutMs: number): number {
  * handed in (tests) may have no deadline of its own.
  */
 async function resolveWithin(host: string, allowPrivate: boolean, resolve: Resolver | undefined, tenant: string | undefined) {
+  // An IP literal (URL hostnames are canonical: "127.1" is already 127.0.0.1) needs no lookup
+  // and no timer.
+  if (isIP(host.replace(/^\[|\]$/g, '')) !== 0) return resolveTarget(host, allowPrivate, resolve, tenant)
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(lookupError(host, 'ETIMEOUT')), LOOKUP_DEADLINE_MS)
