@@ -12,6 +12,7 @@ import { EndpointGuard } from './endpoint-guard.js'
 import { afterSend } from './outcome.js'
 import { prepareJobs, type Job } from './prepare.js'
 import { releaseClaims } from './release.js'
+import { sendBoundMs } from './sender.js'
 import type { SendResult, EngineDeps } from './types.js'
 
 export interface RunOptions {
@@ -65,9 +66,11 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   // free slots plus one round of look-ahead, so few jobs ever wait here for a slot.
   const batchSize = Math.min(200, Math.max(10, config.concurrency * 4))
   const lookAhead = config.concurrency
-  // A send starts only with a full timeout (plus margin) left on its lease, so it always ends
-  // before the lease does and no other runner can be sending the same delivery at the same time.
-  const startMargin = Math.min(config.deliveryTimeoutMs + 5_000, leaseMs / 2)
+  // A send starts only with its longest possible time (the lookup's deadline plus the request's
+  // timeout, sendBoundMs) and a margin left on its lease, so it always ends before the lease does
+  // and no other runner can be sending the same delivery at the same time. The default lease
+  // (leaseMsFor: 3 × timeout + 30 s) leaves this with room: its half is 1.5 × timeout + 15 s.
+  const startMargin = Math.min(sendBoundMs(config.deliveryTimeoutMs) + 5_000, leaseMs / 2)
   const idlePollMs = opts.idlePollMs ?? 500
   const summary: RunSummary = { claimed: 0, succeeded: 0, retried: 0, failed: 0, released: 0, duration_ms: 0 }
   const acks = new AckQueue(deps, (applied) => {

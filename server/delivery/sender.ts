@@ -1,13 +1,17 @@
 // Outbound HTTP with undici Pool.request (keep-alive, no fetch). Each send resolves the host once
 // through the address policy and connects to exactly that checked address, so a DNS answer that
 // changes between the check and the connect (rebinding) cannot reach a private address. Redirects
-// are not followed, the whole attempt has one deadline, and at most 4 KB of the answer is read.
-// send() never throws: every failure comes back as a SendResult with an ErrorClass.
+// are not followed and at most 4 KB of the answer is read. An attempt is two bounded steps: the
+// lookup (at most LOOKUP_DEADLINE_MS), then the request, which has one deadline of the delivery
+// timeout for connect, headers and body together, starting when it is dispatched — a slow DNS
+// server does not eat the receiver's time. send() never throws: every failure comes back as a
+// SendResult with an ErrorClass.
 import { EventEmitter } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { isIP, type LookupFunction } from 'node:net'
 import type { Pool } from 'undici'
 import { resolveTarget, type Resolver } from '../net/address-policy.js'
+import { LOOKUP_DEADLINE_MS, lookupError } from '../net/dns-resolver.js'
 import { describeSendError, type Target } from './send-errors.js'
 import type { Sender, SendRequest, SendResult } from './types.js'
 
@@ -23,6 +27,34 @@ export const EXCERPT_CHARS = 1024
  */
 const MAX_POOLS = 256
 const KEEP_ALIVE_MS = 30_000
+
+/**
+ * The longest one send() takes with this delivery timeout: the lookup, then the request. The
+ * runner starts a send only with this much (plus a margin) left on its lease.
+ */
+export function sendBoundMs(timeoutMs: number): number {
+  return LOOKUP_DEADLINE_MS + timeoutMs
+}
+
+/**
+ * The host's address, or a DnsLookupError (ETIMEOUT) after LOOKUP_DEADLINE_MS, whatever the
+ * resolver is still doing: the wait for the tenant's lookup slot counts too, and a resolver
+ * handed in (tests) may have no deadline of its own.
+ */
+async function resolveWithin(host: string, allowPrivate: boolean, resolve: Resolver | undefined, tenant: string | undefined) {
+  // An IP literal (URL hostnames are canonical: "127.1" is already 127.0.0.1) needs no lookup
+  // and no timer.
+  if (isIP(host.replace(/^\[|\]$/g, '')) !== 0) return resolveTarget(host, allowPrivate, resolve, tenant)
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(lookupError(host, 'ETIMEOUT')), LOOKUP_DEADLINE_MS)
+  })
+  try {
+    return await Promise.race([resolveTarget(host, allowPrivate, resolve, tenant), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 /** Retry-After as ms from now: delta seconds or an HTTP date. Null when absent or unreadable. */
 export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | null {
@@ -74,11 +106,11 @@ async function loadUndici(): Promise<Undici> {
 }
 
 /**
- * One deadline for the whole attempt, as the `signal` undici's request() takes: its documented
- * type is AbortSignal or EventEmitter, and it reads `aborted`/`reason` and listens for 'abort' on
- * either. An EventEmitter costs less per request than AbortController + AbortSignal (EventTarget
- * listeners, 1.5 % of a draining worker's CPU in the bench profile). The reason is an AbortError,
- * so describeSendError reports it as a timeout, as before.
+ * One deadline for the whole request (connect, headers, body), as the `signal` undici's request()
+ * takes: its documented type is AbortSignal or EventEmitter, and it reads `aborted`/`reason` and
+ * listens for 'abort' on either. An EventEmitter costs less per request than AbortController +
+ * AbortSignal (EventTarget listeners, 1.5 % of a draining worker's CPU in the bench profile). The
+ * reason is an AbortError, so describeSendError reports it as a timeout, as before.
  */
 class Deadline extends EventEmitter {
   aborted = false
@@ -134,8 +166,10 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
   }
 
   async function send(req: SendRequest): Promise<SendResult> {
-    const started = performance.now()
-    const elapsed = () => Math.round(performance.now() - started)
+    // durationMs is the request's time from its dispatch (what the timeout bounds); an attempt
+    // that fails before it (bad URL, lookup, blocked address) reports the time spent until then.
+    let since = performance.now()
+    const elapsed = () => Math.round(performance.now() - since)
     const failed = (errorClass: SendResult['errorClass'], error: string): SendResult => ({
       ok: false, statusCode: null, durationMs: elapsed(), errorClass, error, retryAfterMs: null, responseExcerpt: '',
     })
@@ -148,14 +182,18 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return failed('error', 'the endpoint URL must start with http:// or https://')
     const port = url.port || (url.protocol === 'https:' ? '443' : '80')
     const target: Target = { host: url.hostname, where: `${url.hostname}:${port}` }
-    // One deadline for the whole attempt (connect, headers and body); undici's own timeouts are
-    // per phase and would let a slow-drip receiver hold a slot far longer.
-    const deadline = new Deadline(req.timeoutMs)
+    let deadline: Deadline | undefined
     try {
-      const resolved = await resolveTarget(url.hostname, opts.allowPrivateTargets, opts.resolve, req.tenant)
+      // Step 1, the lookup: bounded on its own (resolveWithin), outside the receiver's time.
+      const resolved = await resolveWithin(url.hostname, opts.allowPrivateTargets, opts.resolve, req.tenant)
       target.where = `${isIP(resolved.address) === 6 ? `[${resolved.address}]` : resolved.address}:${port}`
       const { Pool } = undici ?? (await loadUndici())
       const pool = poolFor(Pool, req.tenant ?? '', url.origin, resolved.address, resolved.family, req.timeoutMs)
+      // Step 2, the request: one deadline for all of it (connect, headers and body), from the
+      // moment it is handed to the tenant's pool. undici's own timeouts are per phase and would
+      // let a slow-drip receiver hold a slot far longer.
+      since = performance.now()
+      deadline = new Deadline(req.timeoutMs)
       const res = await pool.request({
         method: 'POST',
         path: url.pathname + url.search,
@@ -185,7 +223,7 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
       const d = describeSendError(err, target, req.timeoutMs)
       return failed(d.errorClass, d.error)
     } finally {
-      deadline.clear()
+      deadline?.clear()
     }
   }
 

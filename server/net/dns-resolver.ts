@@ -45,7 +45,13 @@ export interface DnsOptions {
   hostsFile?: string
 }
 
-const DEFAULTS = { timeoutMs: 1_000, tries: 2, deadlineMs: 5_000, maxInFlight: 64, maxPerTenant: 4, cacheSize: 1_000, failureTtlMs: 30_000, maxTtlMs: 3_600_000 }
+/**
+ * The longest one lookup may take (the resolver's whole-lookup deadline). The sender bounds
+ * resolution by it, waiting for a per-tenant slot included, so the runner can count on it.
+ */
+export const LOOKUP_DEADLINE_MS = 5_000
+
+const DEFAULTS = { timeoutMs: 1_000, tries: 2, deadlineMs: LOOKUP_DEADLINE_MS, maxInFlight: 64, maxPerTenant: 4, cacheSize: 1_000, failureTtlMs: 30_000, maxTtlMs: 3_600_000 }
 
 const CODES: Record<string, string> = {
   ENOTFOUND: 'no such domain',
@@ -57,7 +63,7 @@ const CODES: Record<string, string> = {
   EBUSY: 'too many lookups in progress',
 }
 
-function lookupError(host: string, code: string): DnsLookupError {
+export function lookupError(host: string, code: string): DnsLookupError {
   return new DnsLookupError(`host "${host}" could not be resolved (${code}: ${CODES[code] ?? 'lookup failed'})`, code)
 }
 

@@ -22,8 +22,13 @@ export async function freePort(): Promise<number> {
  * Starts the server and resolves once /healthz answers; throws with its output if it exits or
  * does not answer in 30 s. Output also goes to `onOutput`, for assertions after a restart.
  */
-export async function startServerProcess(o: { cwd: string; env: NodeJS.ProcessEnv; port: number; onOutput?: (chunk: string) => void }): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'server/main.ts')], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startServerProcess(o: {
+  cwd: string; env: NodeJS.ProcessEnv; port: number; onOutput?: (chunk: string) => void
+  /** A command that execs the rest of its arguments (e.g. `unshare --mount sh -c …`): the server runs under it. */
+  prefix?: string[]
+}): Promise<ChildProcess> {
+  const command = [...(o.prefix ?? []), process.execPath, '--import', TSX, join(ROOT, 'server/main.ts')]
+  const child = spawn(command[0]!, command.slice(1), { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const collect = (c: Buffer) => {
     output += c

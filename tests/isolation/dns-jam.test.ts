@@ -8,7 +8,7 @@ import { useTestDb } from '../helpers/db.js'
 import { makeTestApp } from '../helpers/app.js'
 import { startScheduler } from '../../server/delivery/scheduler.js'
 import { endpoints, ingest, tenantReceiver } from './support.js'
-import { startDnsServer } from './dns-server.js'
+import { startDnsServer } from '../helpers/dns-server.js'
 
 for (const dialect of dialects()) {
   describe(`${dialect}: a silent DNS server for one user's names`, () => {

@@ -16,7 +16,7 @@ import { freePort, startServerProcess } from '../helpers/server-process.js'
 import { connect, type Db } from '../../server/db/connect.js'
 import { mintToken } from '../../server/auth/token.js'
 import { EXAMPLES } from '../../server/events/examples.js'
-import { checkLedger, describeLedger, startLedgerReceiver, type LedgerEndpoint, type LedgerReceiver } from './ledger.js'
+import { checkLedger, deliveredPairs, describeLedger, startLedgerReceiver, type LedgerEndpoint, type LedgerReceiver } from './ledger.js'
 import { sleep } from './support.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
@@ -154,7 +154,7 @@ for (const dialect of dialects()) {
       const accepted = await db.db.selectFrom('events').select(['id', 'user_id', 'type']).execute()
       expect(accepted).toHaveLength(emitted)
       const want = checkLedger({ accepted, endpoints, hits: [] }).expected
-      const delivered = () => new Set(receiver.hits.filter((h) => h.answered === 200).map((h) => `${h.path} ${h.eventId}`)).size
+      const delivered = () => deliveredPairs({ accepted, endpoints, hits: receiver.hits })
       await receiver.until(() => delivered() >= want, 30_000)
       await sleep(500) // room for a late duplicate to show up
       const report = checkLedger({ accepted, endpoints, hits: receiver.hits })

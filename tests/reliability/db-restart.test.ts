@@ -13,7 +13,7 @@ import { createLogger } from '../../server/log.js'
 import { seedEndpoint } from '../helpers/seed.js'
 import { privateMariaDbAvailable, startPrivateMariaDb, type PrivateMariaDb } from './private-mariadb.js'
 import { BRIDGE_TYPES, exampleEvent, halfWrites, postEvents, sleep } from './support.js'
-import { checkLedger, describeLedger, startLedgerReceiver, type LedgerEndpoint } from './ledger.js'
+import { checkLedger, deliveredPairs, describeLedger, startLedgerReceiver, type LedgerEndpoint } from './ledger.js'
 import { startWorker, workerReady } from './workers.js'
 
 const required = !!process.env.QSM_TEST_MYSQL_URL
@@ -198,7 +198,7 @@ describe.skipIf(!run)('ingest while a private MariaDB stops and restarts', () =>
       await sleep(1_500)
       await maria.start()
       const downMs = Date.now() - killedAt
-      const delivered = () => new Set(receiver.hits.filter((h) => h.answered === 200).map((h) => `${h.path} ${h.eventId}`)).size
+      const delivered = () => deliveredPairs({ accepted, endpoints: eps, hits: receiver.hits })
       const deadline = Date.now() + 60_000
       while (delivered() < want && Date.now() < deadline) {
         // A worker that died with the database is restarted, as a process supervisor would; counted.

@@ -218,6 +218,27 @@ export function checkLedger(input: { accepted: LedgerEvent[]; endpoints: LedgerE
   return report
 }
 
+/**
+ * How many expected pairs (an accepted event at an endpoint that wants it) were answered 2xx so
+ * far: what a test waits for before it checks the ledger. Cheap (no signatures). Not "every 2xx":
+ * the endpoint.failing/recovered events the server sends to `*` endpoints when an endpoint's health
+ * changes would make up the count while a real pair still waits for its retry.
+ */
+export function deliveredPairs(input: { accepted: LedgerEvent[]; endpoints: LedgerEndpoint[]; hits: LedgerHit[] }): number {
+  const want = new Set<string>()
+  for (const ev of input.accepted) {
+    for (const ep of input.endpoints) {
+      if (ep.userId === ev.user_id && endpointWants(ep.patterns, ev.type)) want.add(`${new URL(ep.url).pathname + new URL(ep.url).search} ${ev.id}`)
+    }
+  }
+  const got = new Set<string>()
+  for (const h of input.hits) {
+    const key = `${h.path} ${h.eventId}`
+    if (h.answered !== null && h.answered >= 200 && h.answered < 300 && want.has(key)) got.add(key)
+  }
+  return got.size
+}
+
 /** A one-line summary for failure messages and the docs. */
 export function describeLedger(r: LedgerReport): string {
   const head = `${r.delivered}/${r.expected} delivered in ${r.attempts} attempts`

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createUndiciSender, parseRetryAfter, RESPONSE_READ_BYTES } from '../../../server/delivery/sender.js'
+import { createUndiciSender, parseRetryAfter, RESPONSE_READ_BYTES, sendBoundMs } from '../../../server/delivery/sender.js'
+import { createDnsResolver, LOOKUP_DEADLINE_MS } from '../../../server/net/dns-resolver.js'
 import { startReceiver, type Receiver } from '../../helpers/receiver.js'
+import { startDnsServer } from '../../helpers/dns-server.js'
 import { closedPort } from './helpers.js'
 
 const req = (url: string, timeoutMs = 2000) => ({ url, headers: { 'content-type': 'application/json' }, body: '{"a":1}', timeoutMs })
@@ -87,6 +89,56 @@ describe('createUndiciSender', () => {
     expect(result).toMatchObject({ ok: false, statusCode: 503, errorClass: 'http_error', error: 'HTTP 503', retryAfterMs: 120_000 })
     expect(result.responseExcerpt).toBe('e'.repeat(1024))
   })
+})
+
+describe('createUndiciSender: the timeout starts when the request is dispatched', () => {
+  // A DNS server that answers these names 700 ms late, and a 1 s delivery timeout.
+  let dns: Awaited<ReturnType<typeof startDnsServer>>
+  let receiver: Receiver
+  let sender: ReturnType<typeof createUndiciSender>
+  beforeAll(async () => {
+    dns = await startDnsServer({ 'slow-a.test': '127.0.0.1', 'slow-b.test': '127.0.0.1' }, { delayMs: { 'slow-a.test': 700, 'slow-b.test': 700 } })
+    receiver = await startReceiver()
+    sender = createUndiciSender({ allowPrivateTargets: true, concurrency: 4, resolve: createDnsResolver({ servers: [dns.server] }) })
+  })
+  afterAll(async () => {
+    await sender.close()
+    await receiver.close()
+    await dns.close()
+  })
+
+  it('gives the receiver its whole timeout after a slow lookup: 700 ms to resolve, 600 ms to answer, 1 s timeout → delivered', async () => {
+    receiver.queue({ status: 200, body: 'ok', delayMs: 600 })
+    const started = Date.now()
+    const result = await sender.send(req(`http://slow-a.test:${receiver.port}/hook`, 1000))
+    const wall = Date.now() - started
+    expect(result).toMatchObject({ ok: true, statusCode: 200, errorClass: null, error: null })
+    // The recorded duration is the request's (what the timeout bounds), not the lookup's too.
+    expect(result.durationMs).toBeGreaterThanOrEqual(590)
+    expect(result.durationMs).toBeLessThan(1000)
+    expect(wall).toBeGreaterThanOrEqual(1250)
+    expect(dns.asked).toContain('slow-a.test')
+  })
+
+  it('still ends the request itself at the timeout: after a 700 ms lookup, an answer taking 1.5 s is a timeout at 1 s', async () => {
+    receiver.queue({ status: 200, body: 'late', delayMs: 1500 })
+    const result = await sender.send(req(`http://slow-b.test:${receiver.port}/hook`, 1000))
+    expect(result).toMatchObject({ ok: false, statusCode: null, errorClass: 'timeout', error: 'no response within 1 s' })
+    expect(result.durationMs).toBeGreaterThanOrEqual(990)
+    expect(result.durationMs).toBeLessThan(1400)
+  })
+
+  it('bounds the lookup on its own: a resolver that never answers fails as DNS after the lookup deadline', async () => {
+    const stuck = createUndiciSender({ allowPrivateTargets: true, concurrency: 1, resolve: () => new Promise(() => {}) })
+    const result = await stuck.send(req('http://never.test/', 1000))
+    await stuck.close()
+    expect(result).toMatchObject({ ok: false, errorClass: 'dns' })
+    expect(result.error).toMatch(/^could not resolve host never\.test: .*ETIMEOUT/)
+    expect(result.durationMs).toBeGreaterThanOrEqual(LOOKUP_DEADLINE_MS - 10)
+    expect(result.durationMs).toBeLessThan(LOOKUP_DEADLINE_MS + 500)
+    // The runner's start margin counts on this bound: lookup, then request.
+    expect(sendBoundMs(1000)).toBe(LOOKUP_DEADLINE_MS + 1000)
+  }, 10_000)
 })
 
 describe('parseRetryAfter', () => {

@@ -1,11 +1,11 @@
-// A tiny DNS server on a loopback UDP port for the isolation tests: A records for the names it is
-// given, silence (never an answer) for names containing "attacker", NXDOMAIN for anything else.
-// The service is pointed at it with QSM_DNS_SERVERS (the test cannot bind-mount /etc/resolv.conf
-// for an in-process app; docs/reliability.md says how the namespace variant is run by hand).
+// A tiny DNS server on a loopback UDP port: A records for the names it is given, silence (never an
+// answer) for names containing "attacker", NXDOMAIN for anything else; answers for names in
+// `delayMs` go out that late. The in-process tests point the service at it with QSM_DNS_SERVERS;
+// tests/isolation/dns-system-resolver.test.ts runs it on 127.0.0.1:53 as the system's resolver.
 import { createSocket } from 'node:dgram'
 import type { AddressInfo } from 'node:net'
 
-export async function startDnsServer(answers: Record<string, string>) {
+export async function startDnsServer(answers: Record<string, string>, opts: { delayMs?: Record<string, number>; port?: number } = {}) {
   const socket = createSocket('udp4')
   const asked: string[] = []
   socket.on('message', (msg, rinfo) => {
@@ -29,9 +29,21 @@ export async function startDnsServer(answers: Record<string, string>) {
     header.writeUInt16BE(ip ? 0x8180 : 0x8183, 2) // response, recursion available; NXDOMAIN when unknown
     header.writeUInt16BE(1, 4)
     header.writeUInt16BE(answer.length ? 1 : 0, 6)
-    socket.send(Buffer.concat([header, msg.subarray(12, questionEnd), answer]), rinfo.port, rinfo.address)
+    const reply = Buffer.concat([header, msg.subarray(12, questionEnd), answer])
+    const delay = opts.delayMs?.[name] ?? 0
+    const send = () => {
+      try {
+        socket.send(reply, rinfo.port, rinfo.address, () => {})
+      } catch { /* closed while the answer waited */ }
+    }
+    if (delay > 0) setTimeout(send, delay)
+    else send()
   })
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
+  // A taken port (EADDRINUSE, EACCES for 53 without root) rejects here instead of crashing.
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject)
+    socket.bind(opts.port ?? 0, '127.0.0.1', () => { socket.off('error', reject); resolve() })
+  })
   const port = (socket.address() as AddressInfo).port
   return { server: `127.0.0.1:${port}`, asked, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) }
 }
