@@ -6,6 +6,7 @@ import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
 import { writeTransaction } from '../db/write-first.js'
 import { enqueueDeliveries } from '../delivery/enqueue.js'
+import type { HandOff } from '../delivery/types.js'
 import type { IncomingEvent } from './parse-body.js'
 
 export interface IngestResult {
@@ -21,21 +22,37 @@ const EVENTS_PER_INSERT = 200
 // back, and the retry finds the winner's row and answers as a duplicate.
 const ATTEMPTS = 3
 
-/** Call dispatcher.wake() after this resolves (it has committed) when any deliveries were made. */
-export async function ingestEvents(deps: { db: Db }, events: readonly IncomingEvent[], now: number): Promise<IngestResult[]> {
+/**
+ * Without openHandOff, call dispatcher.wake() after this resolves (it has committed) when any
+ * deliveries were made. With it (deps.dispatcher.openHandOff: a delivery loop runs in this
+ * process), each attempt's transaction gets a hand-off: deliveries this process has room for are
+ * written leased to its runner and handed over after the commit, and the hand-off wakes the claim
+ * path itself for the rest.
+ */
+export async function ingestEvents(
+  deps: { db: Db; openHandOff?: () => HandOff | null },
+  events: readonly IncomingEvent[],
+  now: number,
+): Promise<IngestResult[]> {
   for (let attempt = 1; ; attempt++) {
+    // One hand-off per attempt: a rolled-back attempt's reservations are freed before the retry.
+    const handOff = deps.openHandOff?.() ?? null
     try {
       // Ingest reads (which ids are known) before it writes: on SQLite, a worker or a cron tick
       // committing in between would fail the first insert at once with SQLITE_BUSY_SNAPSHOT, so
       // this transaction takes the write lock first (waiting for it without blocking the server).
-      return await writeTransaction(deps.db, (trx) => ingestOnce(trx, events, now))
+      const results = await writeTransaction(deps.db, (trx) => ingestOnce(trx, events, now, handOff))
+      // Only after the COMMIT: the runner must never send a row that might still roll back.
+      handOff?.commit()
+      return results
     } catch (err) {
+      handOff?.cancel()
       if (attempt >= ATTEMPTS || !isUniqueViolation(err)) throw err
     }
   }
 }
 
-async function ingestOnce(trx: Kysely<Database>, events: readonly IncomingEvent[], now: number): Promise<IngestResult[]> {
+async function ingestOnce(trx: Kysely<Database>, events: readonly IncomingEvent[], now: number, handOff: HandOff | null): Promise<IngestResult[]> {
   // An id repeated inside one request counts once: the first copy is stored, later ones are duplicates.
   const firstById = new Map<string, IncomingEvent>()
   for (const e of events) if (!firstById.has(e.event.id)) firstById.set(e.event.id, e)
@@ -57,7 +74,7 @@ async function ingestOnce(trx: Kysely<Database>, events: readonly IncomingEvent[
       })))
       .execute()
   }
-  const counts = await enqueueDeliveries(trx, fresh.map(({ event }) => ({ id: event.id, user_id: event.user_id, type: event.type })), now)
+  const counts = await enqueueDeliveries(trx, fresh.map(({ event, payload }) => ({ id: event.id, user_id: event.user_id, type: event.type, payload })), now, { handOff })
   for (const [id, n] of await deliveryCounts(trx, [...known])) counts.set(id, n)
 
   const seen = new Set<string>()
