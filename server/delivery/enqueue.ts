@@ -11,6 +11,7 @@ import { endpointWants } from '../events/types.js'
 import { rateLimitOf } from './prepare.js'
 import type { RateLimit } from './limiter.js'
 import type { HandOff, HandOffCandidate } from './types.js'
+import { endpointWrites } from '../endpoints/versions.js'
 
 export interface EnqueueEvent {
   id: string
@@ -30,11 +31,12 @@ export async function enqueueDeliveries(
   events: readonly EnqueueEvent[],
   now: number,
   /** Operational events are never sent to the endpoint they are about (health-alerts.ts). */
-  opts: { excludeEndpointId?: string; handOff?: HandOff | null } = {},
+  opts: { excludeEndpointId?: string; handOff?: HandOff | null; cache?: ActiveEndpointsCache } = {},
 ): Promise<Map<string, number>> {
   const counts = new Map(events.map((e) => [e.id, 0]))
   if (events.length === 0) return counts
-  const endpointsByUser = await activeEndpoints(db, [...new Set(events.map((e) => e.user_id))])
+  const userIds = [...new Set(events.map((e) => e.user_id))]
+  const endpointsByUser = opts.cache ? await opts.cache.get(db, userIds) : await activeEndpoints(db, userIds)
 
   const rows: Insertable<DeliveriesTable>[] = []
   const candidates: HandOffCandidate[] = []
@@ -70,6 +72,50 @@ export async function enqueueDeliveries(
     await db.insertInto('deliveries').values(rows.slice(i, i + ROWS_PER_INSERT)).execute()
   }
   return counts
+}
+
+/**
+ * Each user's active endpoints, kept for TTL_MS so an ingest batch usually needs no endpoint query
+ * (most users have none, and that answer is kept too). Any endpoint write in this process (create,
+ * update, pause, delete, secret change, automatic disabling: endpoints/versions.ts) empties it at
+ * once. A write made by another process is seen here within TTL_MS: an endpoint created there
+ * gets the events ingested here from then on, one paused or deleted there may still get a
+ * delivery row for that long, which the send-time EndpointGuard then finishes unsent ("Endpoint is
+ * paused" / "deleted"). One cache per ingest batcher (deps.ts), so per database.
+ */
+export class ActiveEndpointsCache {
+  static readonly TTL_MS = 1_000
+  private readonly byUser = new Map<string, { at: number; list: ActiveEndpoint[] }>()
+  private writes = endpointWrites()
+
+  constructor(private readonly maxUsers = 10_000) {}
+
+  async get(db: Kysely<Database>, userIds: string[]): Promise<Map<string, ActiveEndpoint[]>> {
+    if (this.writes !== endpointWrites()) {
+      this.byUser.clear()
+      this.writes = endpointWrites()
+    }
+    const writesBefore = this.writes
+    const out = new Map<string, ActiveEndpoint[]>()
+    const missing: string[] = []
+    const now = Date.now()
+    for (const u of userIds) {
+      const hit = this.byUser.get(u)
+      if (hit && now - hit.at < ActiveEndpointsCache.TTL_MS) out.set(u, hit.list)
+      else missing.push(u)
+    }
+    if (missing.length === 0) return out
+    const read = await activeEndpoints(db, missing)
+    // A write during the read may not be in what was read: use it for this batch, keep none of it.
+    const keep = endpointWrites() === writesBefore
+    if (keep && this.byUser.size + missing.length > this.maxUsers) this.byUser.clear()
+    for (const u of missing) {
+      const list = read.get(u) ?? []
+      out.set(u, list)
+      if (keep) this.byUser.set(u, { at: now, list })
+    }
+    return out
+  }
 }
 
 interface ActiveEndpoint {
