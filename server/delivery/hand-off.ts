@@ -53,7 +53,7 @@ export class HandOffDesk {
   private readonly reservedRows = new Map<string, Slot>()
   private inbox: Job[] = []
   /** The running pass's queue of jobs held but not started (runner.ts binds it). */
-  private held: ReadonlyMap<Job, number> | null = null
+  private held: readonly ReadonlyMap<Job, number>[] = []
   private closed = false
 
   constructor(private readonly o: HandOffDeskOptions) {}
@@ -80,7 +80,7 @@ export class HandOffDesk {
     return this.pending
   }
 
-  bindHeld(held: ReadonlyMap<Job, number> | null): void {
+  bindHeld(held: readonly ReadonlyMap<Job, number>[]): void {
     this.held = held
   }
 
@@ -98,7 +98,7 @@ export class HandOffDesk {
     // What this process already holds: sending (limiter), queued in the runner, reserved here.
     const users = new Map(this.pending.users)
     const endpoints = new Map(this.pending.endpoints)
-    for (const j of this.held?.keys() ?? []) {
+    for (const j of this.held.flatMap((m) => [...m.keys()])) {
       users.set(j.claim.user_id, (users.get(j.claim.user_id) ?? 0) + 1)
       endpoints.set(j.claim.endpoint_id, (endpoints.get(j.claim.endpoint_id) ?? 0) + 1)
     }
@@ -116,7 +116,7 @@ export class HandOffDesk {
       readyEndpoints.set(endpointId, e + 1)
       ready += 1
     }
-    for (const j of this.held?.keys() ?? []) countReady(j.claim.user_id, j.claim.endpoint_id)
+    for (const j of this.held.flatMap((m) => [...m.keys()])) countReady(j.claim.user_id, j.claim.endpoint_id)
     for (const r of this.reservedRows.values()) countReady(r.user_id, r.endpoint_id)
     const perUser = limiter.perUser * FAIR_DEPTH
     const perEndpoint = limiter.perEndpoint * FAIR_DEPTH
@@ -198,8 +198,9 @@ class Ticket implements HandOff {
 /**
  * The job the runner would have built from a claim, without reading anything back: the payload
  * is the one just stored. The endpoint's URL, keys and custom headers are left for the runner's
- * EndpointGuard to fill at send time (version -1 never matches, so it always looks: from its copy
- * of at most 1 s, or one read by primary key), which also catches an endpoint changed meanwhile.
+ * EndpointGuard to fill when the runner takes the job, before it may take a slot (version -1 never
+ * matches, so it always looks: from its copy of at most 1 s, or one read by primary key), which
+ * also catches an endpoint changed meanwhile.
  */
 function handedOffJob(row: HandOffCandidate, lease: HandOffLease): Job {
   const claim: Claim = {

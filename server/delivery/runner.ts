@@ -242,17 +242,33 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     for (const [dueAt, jobs] of later) await giveBack(jobs, dueAt)
   }
 
-  /** Handed-off jobs join the local queue as if just claimed (their lease began at the insert). */
+  /**
+   * Handed-off jobs join the local queue as if just claimed (their lease began at the insert). They
+   * carry no URL or keys: the guard fills them first (from its copy, or one read by primary key),
+   * before the job may take a slot, so a slot is never held waiting for the database; at launch
+   * the guard then finds the copy fresh and reads nothing.
+   */
+  const prefetch = new Map<Job, number>()
+  // A filled-in job landed in `local` since this turn began: look again before waiting, since its
+  // poke may have come while no one was waiting (during startReady) and would be lost.
+  let landed = false
   const intake = () => {
     if (!desk || desk.waiting() === 0) return
-    const at = performance.now()
     for (const job of desk.take()) {
-      local.set(job, at)
       summary.handedOff += 1
+      prefetch.set(job, performance.now())
+      void guard.check(job, clock.now())
+        .then((checked) => {
+          if ('skip' in checked) acks.push(checked.skip)
+          else local.set(checked.send, prefetch.get(job)!)
+          landed = true
+        }, () => { local.set(job, prefetch.get(job)!); landed = true }) // launch checks again and records any failure
+        .finally(() => { prefetch.delete(job); limiter.poke() })
     }
   }
 
-  desk?.bindHeld(local)
+  // The desk counts what this pass holds (queued, or being filled in) against its room.
+  desk?.bindHeld([local, prefetch])
   try {
     while (true) {
       if (stopping()) {
@@ -260,6 +276,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         // sit leased until their lease runs out. Handed-off jobs waiting for this pass likewise.
         if (claiming) await claiming
         intake()
+        if (prefetch.size > 0) { await limiter.changed(50); continue }
         await giveBack([...local.keys()])
         if (running.size === 0) break
         await Promise.race(running)
@@ -270,14 +287,15 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         idleUntil = 0
       }
       // Handed-off jobs start first, before a claim's statements take the connection.
+      landed = false
       intake()
       await startReady()
       if (mayClaim()) claimAhead()
       intake()
-      if (opts.stopWhenEmpty && drained && claiming === null && local.size === 0 && running.size === 0 && (desk?.waiting() ?? 0) === 0) break
-      if (mayClaim() || (desk?.waiting() ?? 0) > 0) continue
+      if (opts.stopWhenEmpty && drained && claiming === null && local.size === 0 && running.size === 0 && prefetch.size === 0 && (desk?.waiting() ?? 0) === 0) break
+      if (mayClaim() || (desk?.waiting() ?? 0) > 0 || landed) continue
       const untilPoll = idleUntil - performance.now()
-      if (running.size > 0 || local.size > 0 || claiming) {
+      if (running.size > 0 || local.size > 0 || claiming || prefetch.size > 0) {
         // Wake on whichever comes first: a send finishing (a slot is free), the claim landing, or
         // a hand-off (the desk pokes the limiter).
         const changed = limiter.changed(untilPoll > 0 ? Math.max(5, Math.min(LOCAL_WAIT_MS, untilPoll)) : LOCAL_WAIT_MS)
@@ -288,7 +306,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
       }
     }
   } finally {
-    desk?.bindHeld(null)
+    desk?.bindHeld([])
   }
   await acks.drain()
   summary.duration_ms = Math.round(performance.now() - t0)
