@@ -61,10 +61,18 @@ export function buildDeps(parts: DepsParts): Deps {
     alerts: createAlertMailer({
       db: parts.db, log: parts.log, clock, config, transport: parts.mailTransport, loop: parts.alertLoop ?? parts.inProcessLoop !== undefined,
     }),
-    ingest: createIngestBatcher(parts.db, () => deps.clock.now(), (results) => {
-      // Only after the commit: the delivery loop must find the rows it is woken for.
-      if (results.some((r) => !r.duplicate && r.deliveries > 0)) deps.dispatcher.wake()
-    }),
+    ingest: createIngestBatcher(
+      parts.db,
+      () => deps.clock.now(),
+      (results) => {
+        // Only after the commit: the delivery loop must find the rows it is woken for. A
+        // dispatcher with hand-off wakes its own claim path for the rows it could not take.
+        if (!deps.dispatcher.openHandOff && results.some((r) => !r.duplicate && r.deliveries > 0)) deps.dispatcher.wake()
+      },
+      // Read at each transaction (tests and main swap the dispatcher after building deps): no loop
+      // in this process (tick-only hosting, the CLI) means no hand-off, only due rows.
+      () => deps.dispatcher.openHandOff?.() ?? null,
+    ),
   }
   // The loop needs the finished object (it sends through deps.sender under deps.limiter), so it is
   // attached last, here and nowhere else.

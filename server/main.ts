@@ -12,6 +12,7 @@ import { DatabaseError } from './db/connect.js'
 import { MigrationError } from './db/migrate.js'
 import { bootConfig, loggerFor, openDatabase } from './runtime.js'
 import { buildDeps } from './deps.js'
+import { leaseMsFromEnv } from './delivery/claim.js'
 import { printBanner } from './cli/banner.js'
 
 export async function main(): Promise<void> {
@@ -41,7 +42,15 @@ export async function main(): Promise<void> {
     }
     throw err
   }
-  const deps = buildDeps({ config, db, log, inProcessLoop: {} })
+  // QSM_LEASE_MS: the loop's lease (claims and hand-offs), as for the worker; unset, 3 × timeout + 30 s.
+  let leaseMs
+  try {
+    leaseMs = leaseMsFromEnv(config.deliveryTimeoutMs, process.env.QSM_LEASE_MS)
+  } catch (err) {
+    process.stderr.write(`Cannot start: ${(err as Error).message}\n`)
+    process.exit(1)
+  }
+  const deps = buildDeps({ config, db, log, inProcessLoop: { leaseMs } })
   const app = createApp(deps)
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverOptions() }, (info) => {
     printBanner({ config, port: info.port, wroteEnv, dbVersion: db.version })

@@ -6,22 +6,15 @@ import { openDatabase } from '../runtime.js'
 import { buildDeps } from '../deps.js'
 import { runTick, tickLine } from '../delivery/tick.js'
 import { newOwnerId, runDue } from '../delivery/runner.js'
-import { leaseMsFor } from '../delivery/claim.js'
+import { leaseMsFromEnv } from '../delivery/claim.js'
 import { releaseOwner } from '../delivery/release.js'
 
 /** Polling interval of an idle worker; a busy one claims again as soon as slots free up. */
 const WORKER_IDLE_POLL_MS = 250
 
-/**
- * QSM_LEASE_MS shortens the claim lease of a worker (tests and operations: how soon a killed
- * worker's deliveries come back). It is read here only, not part of the validated config.
- */
+/** QSM_LEASE_MS (claim.ts leaseMsFromEnv): how soon a killed worker's deliveries come back. */
 function leaseFromEnv(config: Config): number {
-  const raw = process.env.QSM_LEASE_MS
-  if (!raw) return leaseMsFor(config.deliveryTimeoutMs)
-  const ms = Number(raw)
-  if (!Number.isInteger(ms) || ms < 1000) throw new Error('QSM_LEASE_MS must be a whole number of milliseconds, at least 1000')
-  return ms
+  return leaseMsFromEnv(config.deliveryTimeoutMs, process.env.QSM_LEASE_MS)
 }
 
 async function tick(config: Config, log: Logger): Promise<number> {

@@ -45,6 +45,18 @@ export function leaseMsFor(timeoutMs: number): number {
 }
 
 /**
+ * QSM_LEASE_MS shortens the lease of a worker or of the web process's loop (tests and operations:
+ * how soon a killed process's deliveries, claimed or handed off, come back). It is read by the
+ * entry points only (server/main.ts, the CLI's worker), not part of the validated config.
+ */
+export function leaseMsFromEnv(timeoutMs: number, raw: string | undefined): number {
+  if (!raw) return leaseMsFor(timeoutMs)
+  const ms = Number(raw)
+  if (!Number.isInteger(ms) || ms < 1000) throw new Error('QSM_LEASE_MS must be a whole number of milliseconds, at least 1000')
+  return ms
+}
+
+/**
  * Fair claiming (docs/architecture.md, "Fair scheduling"): at most perUser rows per user and
  * perEndpoint per endpoint, none for users or endpoints this process already has at their cap,
  * taken in turns — every user's oldest row first, then every user's second, and so on.
@@ -55,6 +67,13 @@ export interface FairShare {
   skipUsers: readonly string[]
   skipEndpoints: readonly string[]
 }
+
+/**
+ * Rounds of work a runner may hold per user and endpoint that have room: up to FAIR_DEPTH × their
+ * cap, so one claim round trip feeds several sends. Hand-off (hand-off.ts) takes no more than this
+ * either, so an ingest can never give one user more than a claim would have.
+ */
+export const FAIR_DEPTH = 4
 
 /** A fair claim whose picks were all taken by another claimer in between is tried again, this often. */
 const FAIR_TRIES = 3

@@ -1,18 +1,21 @@
 // runDue: claim due deliveries, send them within the process's limits, record the results. Used by
 // /tick (one bounded pass), the in-process loop (a pass per wake-up) and the worker (continuous).
-// A receiver can never make this throw: every send ends as a recorded outcome.
+// A receiver can never make this throw: every send ends as a recorded outcome. The in-process loop
+// also passes its hand-off desk: jobs an ingest wrote already leased to this owner join the local
+// queue without a claim (hand-off.ts) and obey the same limits and local wait as claimed ones.
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { buildDeliveryHeaders } from '../signing/headers.js'
 import { withCustomHeaders } from '../endpoints/custom-headers.js'
 import { AckQueue } from './ack-queue.js'
-import { claimDue, leaseMsFor, type FairShare } from './claim.js'
+import { claimDue, FAIR_DEPTH, leaseMsFor, type FairShare } from './claim.js'
 import { EndpointGuard } from './endpoint-guard.js'
 import { afterSend } from './outcome.js'
 import { prepareJobs, type Job } from './prepare.js'
 import { releaseClaims } from './release.js'
 import { sendBoundMs } from './sender.js'
+import type { HandOffDesk } from './hand-off.js'
 import type { SendResult, EngineDeps } from './types.js'
 
 export interface RunOptions {
@@ -32,6 +35,15 @@ export interface RunOptions {
    * the last call. A pass that had found nothing due then claims again instead of ending first.
    */
   takeWake?: () => boolean
+  /**
+   * The in-process loop's hand-off desk (hand-off.ts): jobs an ingest committed already leased to
+   * this owner, taken into the local queue on every turn and started like claimed ones.
+   */
+  handOff?: HandOffDesk
+  /** Start as if a claim had just found nothing: a pass woken only by hand-off does not claim. */
+  startDrained?: boolean
+  /** Kept by the caller across passes, so its endpoint copies (≤ 1 s old) serve the next pass too. */
+  guard?: EndpointGuard
 }
 
 export interface RunSummary {
@@ -41,6 +53,8 @@ export interface RunSummary {
   failed: number
   /** Claims given back unsent (budget spent, stop requested, lease too close to its end). */
   released: number
+  /** Jobs taken from hand-off (inserted leased to this owner by an ingest): sent without a claim. */
+  handedOff: number
   duration_ms: number
 }
 
@@ -52,11 +66,10 @@ export function newOwnerId(): string {
 /** A claimed job that cannot start within this long (every slot busy) is given back. */
 const LOCAL_WAIT_MS = 1_000
 /**
- * Rounds of work a claim may take per user and endpoint that have room: up to DEPTH × their cap,
- * so one claim round trip feeds several sends. Users or endpoints with no room at all (every one
- * of their slots busy, e.g. hanging) get nothing.
+ * Rounds of work a claim may take per user and endpoint that have room (claim.ts FAIR_DEPTH).
+ * Users or endpoints with no room at all (every one of their slots busy, e.g. hanging) get nothing.
  */
-const DEPTH = 4
+const DEPTH = FAIR_DEPTH
 
 export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSummary> {
   const t0 = performance.now()
@@ -72,7 +85,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   // (leaseMsFor: 3 × timeout + 30 s) leaves this with room: its half is 1.5 × timeout + 15 s.
   const startMargin = Math.min(sendBoundMs(config.deliveryTimeoutMs) + 5_000, leaseMs / 2)
   const idlePollMs = opts.idlePollMs ?? 500
-  const summary: RunSummary = { claimed: 0, succeeded: 0, retried: 0, failed: 0, released: 0, duration_ms: 0 }
+  const summary: RunSummary = { claimed: 0, succeeded: 0, retried: 0, failed: 0, released: 0, handedOff: 0, duration_ms: 0 }
   const acks = new AckQueue(deps, (applied) => {
     for (const f of applied) {
       if (f.status === 'succeeded') summary.succeeded += 1
@@ -80,7 +93,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
       else summary.failed += 1
     }
   })
-  const guard = new EndpointGuard(db, config)
+  const guard = opts.guard ?? new EndpointGuard(db, config)
+  const desk = opts.handOff
   // Jobs claimed but not started, with when they were queued (wall ms). They wait only for a
   // global slot: a job whose user or endpoint is at its cap is given back at once, never parked.
   const local = new Map<Job, number>()
@@ -93,7 +107,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   const endpointTurn = new Map<string, number>()
   // At most one claim (claimDue + prepareJobs) in flight, running beside the sends.
   let claiming: Promise<void> | null = null
-  let drained = false
+  let drained = opts.startDrained ?? false
   let idleUntil = 0
   // The last claim left out users or endpoints at their cap here: when a send ends, claim again.
   let skippedSome = false
@@ -154,6 +168,10 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
       users.set(j.claim.user_id, (users.get(j.claim.user_id) ?? 0) + 1)
       endpoints.set(j.claim.endpoint_id, (endpoints.get(j.claim.endpoint_id) ?? 0) + 1)
     }
+    // Slots an ingest has reserved for hand-off are taken, too: a claim must not fill them.
+    const reserved = desk?.reserved()
+    for (const [u, n] of reserved?.users ?? []) users.set(u, (users.get(u) ?? 0) + n)
+    for (const [e, n] of reserved?.endpoints ?? []) endpoints.set(e, (endpoints.get(e) ?? 0) + n)
     const perUser = limiter.perUser * DEPTH
     const perEndpoint = limiter.perEndpoint * DEPTH
     const skipUsers = new Set(limiter.saturatedUsers())
@@ -165,7 +183,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
 
   const claimAhead = () => {
     const fair = fairShare()
-    const limit = Math.min(batchSize, Math.max(1, limiter.total + lookAhead - limiter.busy - ready) * 2)
+    const limit = Math.min(batchSize, Math.max(1, limiter.total + lookAhead - limiter.busy - ready - (desk?.reserved().total ?? 0)) * 2)
     const finishesBefore = finishes
     claiming = (async () => {
       try {
@@ -193,7 +211,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   // user's or endpoint's sends do not count, so they can never stop others' rows being claimed.
   let ready = 0
   const mayClaim = () =>
-    claiming === null && !stopping() && limiter.busy + ready < limiter.total + lookAhead &&
+    claiming === null && !stopping() && limiter.busy + ready + (desk?.reserved().total ?? 0) < limiter.total + lookAhead &&
     !(drained && opts.stopWhenEmpty) && performance.now() >= idleUntil
 
   /**
@@ -227,30 +245,71 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     for (const [dueAt, jobs] of later) await giveBack(jobs, dueAt)
   }
 
-  while (true) {
-    if (stopping()) {
-      // A claim still in flight lands in `local` first, so its rows are given back too and do not
-      // sit leased until their lease runs out.
-      if (claiming) await claiming
-      await giveBack([...local.keys()])
-      if (running.size === 0) break
-      await Promise.race(running)
-      continue
+  /**
+   * Handed-off jobs join the local queue as if just claimed (their lease began at the insert). They
+   * carry no URL or keys: the guard fills them first (from its copy, or one read by primary key),
+   * before the job may take a slot, so a slot is never held waiting for the database; at launch
+   * the guard then finds the copy fresh and reads nothing.
+   */
+  const prefetch = new Map<Job, number>()
+  // A filled-in job landed in `local` since this turn began: look again before waiting, since its
+  // poke may have come while no one was waiting (during startReady) and would be lost.
+  let landed = false
+  const intake = () => {
+    if (!desk || desk.waiting() === 0) return
+    for (const job of desk.take()) {
+      summary.handedOff += 1
+      prefetch.set(job, performance.now())
+      void guard.check(job, clock.now())
+        .then((checked) => {
+          if ('skip' in checked) acks.push(checked.skip)
+          else local.set(checked.send, prefetch.get(job)!)
+          landed = true
+        }, () => { local.set(job, prefetch.get(job)!); landed = true }) // launch checks again and records any failure
+        .finally(() => { prefetch.delete(job); limiter.poke() })
     }
-    if (opts.takeWake?.()) {
-      drained = false
-      idleUntil = 0
+  }
+
+  // The desk counts what this pass holds (queued, or being filled in) against its room.
+  desk?.bindHeld([local, prefetch])
+  try {
+    while (true) {
+      if (stopping()) {
+        // A claim still in flight lands in `local` first, so its rows are given back too and do not
+        // sit leased until their lease runs out. Handed-off jobs waiting for this pass likewise.
+        if (claiming) await claiming
+        intake()
+        if (prefetch.size > 0) { await limiter.changed(50); continue }
+        await giveBack([...local.keys()])
+        if (running.size === 0) break
+        await Promise.race(running)
+        continue
+      }
+      if (opts.takeWake?.()) {
+        drained = false
+        idleUntil = 0
+      }
+      // Handed-off jobs start first, before a claim's statements take the connection.
+      landed = false
+      intake()
+      await startReady()
+      if (mayClaim()) claimAhead()
+      intake()
+      if (opts.stopWhenEmpty && drained && claiming === null && local.size === 0 && running.size === 0 && prefetch.size === 0 && (desk?.waiting() ?? 0) === 0) break
+      if (mayClaim() || (desk?.waiting() ?? 0) > 0 || landed) continue
+      const untilPoll = idleUntil - performance.now()
+      if (running.size > 0 || local.size > 0 || claiming || prefetch.size > 0) {
+        // Wake on whichever comes first: a send finishing (a slot is free), the claim landing, or
+        // a hand-off (the desk pokes the limiter).
+        const changed = limiter.changed(untilPoll > 0 ? Math.max(5, Math.min(LOCAL_WAIT_MS, untilPoll)) : LOCAL_WAIT_MS)
+        await (claiming ? Promise.race([changed, claiming]) : changed)
+      } else {
+        const ms = Math.max(5, Math.min(untilPoll, idlePollMs))
+        await (desk ? limiter.changed(ms) : sleep(ms))
+      }
     }
-    if (mayClaim()) claimAhead()
-    await startReady()
-    if (opts.stopWhenEmpty && drained && claiming === null && local.size === 0 && running.size === 0) break
-    if (mayClaim()) continue
-    const untilPoll = idleUntil - performance.now()
-    if (running.size > 0 || local.size > 0 || claiming) {
-      // Wake on whichever comes first: a send finishing (a slot is free) or the claim landing.
-      const changed = limiter.changed(untilPoll > 0 ? Math.max(5, Math.min(LOCAL_WAIT_MS, untilPoll)) : LOCAL_WAIT_MS)
-      await (claiming ? Promise.race([changed, claiming]) : changed)
-    } else await sleep(Math.max(5, Math.min(untilPoll, idlePollMs)))
+  } finally {
+    desk?.bindHeld([])
   }
   await acks.drain()
   summary.duration_ms = Math.round(performance.now() - t0)

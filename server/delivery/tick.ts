@@ -6,12 +6,13 @@ import type { EngineDeps } from './types.js'
 import { purgeKeys } from '../idempotency/store.js'
 import { autocommitWrites } from '../db/write-first.js'
 
-export interface TickSummary extends RunSummary {
+/** /tick's answer (route-defs.ts TickSummarySchema): a tick never has handed-off jobs, so no such field. */
+export interface TickSummary extends Omit<RunSummary, 'handedOff'> {
   purged: PurgeSummary
 }
 
 export async function runTick(deps: EngineDeps, opts: { leaseMs?: number } = {}): Promise<TickSummary> {
-  const run = await runDue(deps, { owner: newOwnerId(), budgetMs: deps.config.tickBudgetSeconds * 1000, stopWhenEmpty: true, leaseMs: opts.leaseMs })
+  const { handedOff: _none, ...run } = await runDue(deps, { owner: newOwnerId(), budgetMs: deps.config.tickBudgetSeconds * 1000, stopWhenEmpty: true, leaseMs: opts.leaseMs })
   const purged = await purgeExpired(deps.db, deps.config, deps.clock.now())
   // Idempotency keys answer repeats for 24 h only; older ones are dropped here too.
   await autocommitWrites(deps.db, (q) => purgeKeys(q, deps.clock.now()))

@@ -6,6 +6,7 @@ import { newId } from '../db/ids.js'
 import { writeTransaction } from '../db/write-first.js'
 import { encryptSecret, generateSecret } from '../crypto/secrets.js'
 import { checkEndpointUrl } from './url-rules.js'
+import { bumpEndpoint } from './versions.js'
 import { sealHeaders } from './custom-headers.js'
 import { normalisePatterns } from './queries.js'
 import type { CreateEndpointInput } from './schemas.js'
@@ -57,5 +58,7 @@ export async function createEndpoint(deps: Deps, userId: string, input: CreateEn
     }
     await trx.insertInto('endpoints').values(row).execute()
   })
+  // Ingest caches each user's active endpoints (delivery/enqueue.ts): a new one counts at once here.
+  bumpEndpoint(row.id)
   return { row, secret }
 }

@@ -6,6 +6,8 @@
 import type { Db } from '../db/connect.js'
 import { isDatabaseDown } from '../db/down.js'
 import { ApiError } from '../http/errors.js'
+import type { HandOff } from '../delivery/types.js'
+import { ActiveEndpointsCache } from '../delivery/enqueue.js'
 import { ingestEvents, type IngestResult } from './ingest.js'
 import type { IncomingEvent } from './parse-body.js'
 
@@ -34,10 +36,18 @@ export const MAX_QUEUED_EVENTS = 5_000
  */
 const MIN_EVENTS_TO_OVERLAP = 16
 
-export function createIngestBatcher(db: Db, now: () => number, onCommitted: (results: IngestResult[]) => void): IngestBatcher {
+/**
+ * openHandOff: the dispatcher's (deps.ts), so each transaction can hand its deliveries to the delivery
+ * loop of this process without this module knowing the engine's internals.
+ */
+export function createIngestBatcher(
+  db: Db, now: () => number, onCommitted: (results: IngestResult[]) => void, openHandOff: () => HandOff | null = () => null,
+): IngestBatcher {
   // SQLite has one writer, so a second transaction would only wait for the first; MySQL commits
   // a few at once and shares log flushes between them.
   const maxInFlight = db.caps.kind === 'sqlite' ? 1 : 4
+  // Users' active endpoints for the fan-out, shared by this batcher's transactions (enqueue.ts: 1 s TTL).
+  const endpoints = new ActiveEndpointsCache()
   let inFlight = 0
   let queue: Waiting[] = []
   let queuedEvents = 0
@@ -48,13 +58,13 @@ export function createIngestBatcher(db: Db, now: () => number, onCommitted: (res
       const all = batch.flatMap((w) => w.events)
       let results: IngestResult[]
       try {
-        results = await ingestEvents({ db }, all, now())
+        results = await ingestEvents({ db, openHandOff, endpoints }, all, now())
       } catch (err) {
         // One request must not fail its neighbours: unless the database itself is down, write
         // each request alone so only the one that fails answers with an error.
         if (batch.length === 1 || isDatabaseDown(err)) throw err
         for (const w of batch) {
-          await ingestEvents({ db }, w.events, now()).then(w.resolve, w.reject)
+          await ingestEvents({ db, openHandOff, endpoints }, w.events, now()).then(w.resolve, w.reject)
         }
         return
       }

@@ -5,7 +5,10 @@ import type { Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
 import { writeTransaction } from '../db/write-first.js'
-import { enqueueDeliveries } from '../delivery/enqueue.js'
+import { enqueueDeliveries, type ActiveEndpointsCache } from '../delivery/enqueue.js'
+import { skippingDuplicates } from '../db/insert-new.js'
+import type { DialectCaps } from '../db/dialect.js'
+import type { HandOff } from '../delivery/types.js'
 import type { IncomingEvent } from './parse-body.js'
 
 export interface IngestResult {
@@ -21,43 +24,87 @@ const EVENTS_PER_INSERT = 200
 // back, and the retry finds the winner's row and answers as a duplicate.
 const ATTEMPTS = 3
 
-/** Call dispatcher.wake() after this resolves (it has committed) when any deliveries were made. */
-export async function ingestEvents(deps: { db: Db }, events: readonly IncomingEvent[], now: number): Promise<IngestResult[]> {
+/**
+ * The common case has no known ids, so the events are inserted first, skipping any whose id exists
+ * (db/insert-new.ts), and no SELECT of known ids is made. If the insert skipped any, this
+ * transaction cannot tell which rows are its own, so it rolls back and the batch is written again
+ * the careful way: known ids selected first, answered as duplicates with their original counts.
+ */
+class KnownIds extends Error {}
+
+/**
+ * Without openHandOff, call dispatcher.wake() after this resolves (it has committed) when any
+ * deliveries were made. With it (deps.dispatcher.openHandOff: a delivery loop runs in this
+ * process), each attempt's transaction gets a hand-off: deliveries this process has room for are
+ * written leased to its runner and handed over after the commit, and the hand-off wakes the claim
+ * path itself for the rest.
+ */
+export async function ingestEvents(
+  deps: { db: Db; openHandOff?: () => HandOff | null; endpoints?: ActiveEndpointsCache },
+  events: readonly IncomingEvent[],
+  now: number,
+): Promise<IngestResult[]> {
+  let selectFirst = false
   for (let attempt = 1; ; attempt++) {
+    // One hand-off per attempt: a rolled-back attempt's reservations are freed before the retry.
+    const handOff = deps.openHandOff?.() ?? null
     try {
-      // Ingest reads (which ids are known) before it writes: on SQLite, a worker or a cron tick
-      // committing in between would fail the first insert at once with SQLITE_BUSY_SNAPSHOT, so
-      // this transaction takes the write lock first (waiting for it without blocking the server).
-      return await writeTransaction(deps.db, (trx) => ingestOnce(trx, events, now))
+      // On SQLite, a worker or a cron tick committing between this transaction's first read and
+      // its first write would fail the write at once with SQLITE_BUSY_SNAPSHOT, so it takes the
+      // write lock first (waiting for it without blocking the server).
+      const o = { caps: deps.db.caps, handOff, endpoints: deps.endpoints, selectFirst }
+      const results = await writeTransaction(deps.db, (trx) => ingestOnce(trx, events, now, o))
+      // Only after the COMMIT: the runner must never send a row that might still roll back.
+      handOff?.commit()
+      return results
     } catch (err) {
+      handOff?.cancel()
+      // Known ids among the events: once more, the careful way (not counted as a failed attempt).
+      if (err instanceof KnownIds && !selectFirst) { selectFirst = true; attempt -= 1; continue }
       if (attempt >= ATTEMPTS || !isUniqueViolation(err)) throw err
     }
   }
 }
 
-async function ingestOnce(trx: Kysely<Database>, events: readonly IncomingEvent[], now: number): Promise<IngestResult[]> {
+interface OnceOptions {
+  caps: DialectCaps
+  handOff: HandOff | null
+  endpoints: ActiveEndpointsCache | undefined
+  /** Select the known ids before inserting (after an insert-first attempt found some). */
+  selectFirst: boolean
+}
+
+async function ingestOnce(trx: Kysely<Database>, events: readonly IncomingEvent[], now: number, o: OnceOptions): Promise<IngestResult[]> {
   // An id repeated inside one request counts once: the first copy is stored, later ones are duplicates.
   const firstById = new Map<string, IncomingEvent>()
   for (const e of events) if (!firstById.has(e.event.id)) firstById.set(e.event.id, e)
   const ids = [...firstById.keys()]
 
   const known = new Set<string>()
-  for (const part of chunks(ids, IDS_PER_QUERY)) {
-    const rows = await trx.selectFrom('events').select('id').where('id', 'in', part).execute()
-    for (const row of rows) known.add(row.id)
+  if (o.selectFirst) {
+    for (const part of chunks(ids, IDS_PER_QUERY)) {
+      const rows = await trx.selectFrom('events').select('id').where('id', 'in', part).execute()
+      for (const row of rows) known.add(row.id)
+    }
   }
 
   const fresh = [...firstById.values()].filter((e) => !known.has(e.event.id))
   for (const part of chunks(fresh, EVENTS_PER_INSERT)) {
-    await trx
+    const insert = trx
       .insertInto('events')
       .values(part.map(({ event, payload }) => ({
         id: event.id, user_id: event.user_id, type: event.type, schema_version: event.schema_version,
         occurred_at: Date.parse(event.occurred_at), payload, received_at: now,
       })))
-      .execute()
+    if (o.selectFirst) {
+      // A row committed by another request since the select fails this with a unique violation.
+      await insert.execute()
+      continue
+    }
+    const res = await skippingDuplicates(insert, o.caps).executeTakeFirst()
+    if (Number(res.numInsertedOrUpdatedRows ?? 0) !== part.length) throw new KnownIds()
   }
-  const counts = await enqueueDeliveries(trx, fresh.map(({ event }) => ({ id: event.id, user_id: event.user_id, type: event.type })), now)
+  const counts = await enqueueDeliveries(trx, fresh.map(({ event, payload }) => ({ id: event.id, user_id: event.user_id, type: event.type, payload })), now, { handOff: o.handOff, cache: o.endpoints })
   for (const [id, n] of await deliveryCounts(trx, [...known])) counts.set(id, n)
 
   const seen = new Set<string>()

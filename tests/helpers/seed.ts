@@ -1,6 +1,7 @@
 // Builders that put known rows straight into the database, for tests that read or change them.
 import type { Db } from '../../server/db/connect.js'
 import { newId } from '../../server/db/ids.js'
+import { bumpEndpoint } from '../../server/endpoints/versions.js'
 
 let seq = 0
 /** Ids that sort in creation order even within one millisecond. */
@@ -9,7 +10,8 @@ function orderedId(prefix: 'wh' | 'evt' | 'dlv', at: number): string {
   return `${newId(prefix, at).slice(0, prefix.length + 11)}${String(seq).padStart(15, '0')}`
 }
 
-export async function seedEndpoint(db: Db, o: { userId: string; url?: string; eventTypes?: string[]; isActive?: boolean; at?: number; secretEnc?: string }) {
+/** otherProcess: written as another process would, so this process's caches are not told. */
+export async function seedEndpoint(db: Db, o: { userId: string; url?: string; eventTypes?: string[]; isActive?: boolean; at?: number; secretEnc?: string; otherProcess?: boolean }) {
   const at = o.at ?? Date.now()
   const id = orderedId('wh', at)
   await db.db.insertInto('endpoints').values({
@@ -17,6 +19,8 @@ export async function seedEndpoint(db: Db, o: { userId: string; url?: string; ev
     is_active: o.isActive === false ? 0 : 1, disabled_reason: null, disabled_at: null, secret_enc: o.secretEnc ?? 'seeded-not-a-real-secret', secret_key_id: 'key_seed',
     previous_secret_enc: null, previous_key_id: null, previous_expires_at: null, failing_since: null, created_at: at, updated_at: at,
   }).execute()
+  // An endpoint written in this process, as create.ts announces it (ingest's endpoint cache).
+  if (!o.otherProcess) bumpEndpoint(id)
   return id
 }
 

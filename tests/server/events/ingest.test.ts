@@ -109,6 +109,17 @@ describe.each(dialects())('POST /v1/events on %s', (dialect) => {
       await post(t, event())
       expect(wakes).toBe(1)
     })
+
+    it("finds a user's endpoints without a query for a second, sees one created here at once and one created by another process within that second", async () => {
+      const t = makeTestApp(tdb.db)
+      expect((await post(t, event())).json.data[0].deliveries).toBe(0) // nobody wants it; remembered
+      await seedEndpoint(tdb.db, { userId: 'u1', eventTypes: ['*'], otherProcess: true })
+      expect((await post(t, event())).json.data[0].deliveries).toBe(0) // not told: still the copy
+      await new Promise((r) => setTimeout(r, 1_050))
+      expect((await post(t, event())).json.data[0].deliveries).toBe(1) // the copy expired
+      await seedEndpoint(tdb.db, { userId: 'u1', eventTypes: ['*'] })
+      expect((await post(t, event())).json.data[0].deliveries).toBe(2) // written here: at once
+    })
   })
 
   describe('idempotency', () => {
