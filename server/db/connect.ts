@@ -4,6 +4,7 @@ import { Kysely, MysqlDialect, SqliteDialect, sql } from 'kysely'
 import type { Database } from './schema.js'
 import { refuseVersion, type DialectCaps } from './dialect.js'
 import { prepareSqliteFile } from './sqlite-files.js'
+import { withStatementCache } from './sqlite-statements.js'
 
 export interface Db {
   db: Kysely<Database>
@@ -48,7 +49,7 @@ function connectSqlite(path: string): Db {
   database.pragma('synchronous = FULL')
   database.pragma('busy_timeout = 5000')
   const version = `SQLite ${(database.prepare('select sqlite_version() as v').get() as { v: string }).v}`
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
   return { db, caps: { kind: 'sqlite', skipLocked: false }, version, close: () => db.destroy() }
 }
 

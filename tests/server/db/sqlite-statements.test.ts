@@ -1,0 +1,56 @@
+// The SQLite statement cache: Kysely prepares every query it runs; the cache compiles each text once.
+import { describe, expect, it } from 'vitest'
+import { createRequire } from 'node:module'
+import { withStatementCache } from '../../../server/db/sqlite-statements.js'
+
+const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof import('better-sqlite3')
+
+function counted() {
+  const database = new Driver(':memory:')
+  database.exec('create table t (x integer)')
+  let prepares = 0
+  const prepare = database.prepare.bind(database)
+  database.prepare = ((sql: string) => { prepares += 1; return prepare(sql) }) as typeof database.prepare
+  return { database, prepares: () => prepares }
+}
+
+describe('sqlite statement cache', () => {
+  it('compiles a statement once and runs it again from the cache', () => {
+    const { database, prepares } = counted()
+    const cached = withStatementCache(database)
+    for (let i = 0; i < 10; i++) cached.prepare('insert into t (x) values (?)').run(i)
+    expect(prepares()).toBe(1)
+    expect(cached.prepare('select count(*) as n from t').get()).toEqual({ n: 10 })
+    cached.close()
+  })
+
+  it('keeps at most the bound, dropping the least recently used text', () => {
+    const { database, prepares } = counted()
+    const cached = withStatementCache(database, 2)
+    cached.prepare('select 1')
+    cached.prepare('select 2')
+    cached.prepare('select 1') // used again: now the newest
+    cached.prepare('select 3') // drops "select 2"
+    expect(prepares()).toBe(3)
+    cached.prepare('select 1')
+    expect(prepares()).toBe(3)
+    cached.prepare('select 2')
+    expect(prepares()).toBe(4)
+    cached.close()
+  })
+
+  it('prepares a fresh statement while the cached one is still being read', () => {
+    const { database, prepares } = counted()
+    const cached = withStatementCache(database)
+    database.exec('insert into t (x) values (1), (2)')
+    const first = cached.prepare('select x from t order by x')
+    const rows = first.iterate()
+    expect(rows.next().value).toEqual({ x: 1 })
+    const second = cached.prepare('select x from t order by x')
+    expect(second).not.toBe(first)
+    expect(second.all()).toEqual([{ x: 1 }, { x: 2 }])
+    expect(prepares()).toBe(2)
+    rows.return?.()
+    cached.close()
+  })
+})
