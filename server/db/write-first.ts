@@ -20,16 +20,41 @@ const LOCK_WAIT_MS = 5_000
 const FIRST_PAUSE_MS = 2
 const MAX_PAUSE_MS = 25
 
-export async function writeTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+export interface WriteOptions {
+  /**
+   * False for the delivery engine's bookkeeping (claims, results, leases given back, endpoint
+   * health): a commit a power cut may lose is recovered by the lease model — the row is due again
+   * and sent again, at least once. On SQLite such a commit skips its fsync (synchronous = NORMAL
+   * in WAL mode: the database stays consistent, and a process crash loses nothing; only an
+   * operating-system crash or power loss can drop the last such commits). Everything else — above
+   * all the ingest that answers 202 and the user's own endpoint changes — stays FULL, fsynced
+   * before it is acknowledged (docs/reliability.md). MySQL's durability is the server's setting.
+   */
+  durable?: boolean
+}
+
+export async function writeTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>, opts: WriteOptions = {}): Promise<T> {
   if (db.caps.kind !== 'sqlite') return db.db.transaction().execute(work)
   const deadline = Date.now() + LOCK_WAIT_MS
+  const durable = opts.durable ?? true
   for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
     let locked = false
     try {
-      return await db.db.transaction().execute(async (trx) => {
+      const attempt = (q: Kysely<Database>) => q.transaction().execute(async (trx) => {
         await takeWriteLockNow(trx)
         locked = true
         return work(trx)
+      })
+      if (durable) return await attempt(db.db)
+      // The level can only change outside a transaction, so it is set on the connection this
+      // transaction holds (SQLite has one; no other statement can run between) and put back after.
+      return await db.db.connection().execute(async (conn) => {
+        await sql`pragma synchronous = NORMAL`.execute(conn)
+        try {
+          return await attempt(conn)
+        } finally {
+          await sql`pragma synchronous = FULL`.execute(conn)
+        }
       })
     } catch (err) {
       // Only the lock attempt is retried: once locked, an error is the work's own.
@@ -46,9 +71,9 @@ export async function writeTransaction<T>(db: Db, work: (trx: Transaction<Databa
  * busy_timeout wait per statement. On MySQL each statement stays its own autocommit, so no row
  * lock is held from one to the next.
  */
-export async function autocommitWrites<T>(db: Db, work: (q: Kysely<Database>) => Promise<T>): Promise<T> {
+export async function autocommitWrites<T>(db: Db, work: (q: Kysely<Database>) => Promise<T>, opts: WriteOptions = {}): Promise<T> {
   if (db.caps.kind !== 'sqlite') return work(db.db)
-  return writeTransaction(db, work)
+  return writeTransaction(db, work, opts)
 }
 
 /** SQLite only: the write lock now, or SQLITE_BUSY now; never a blocking wait. */

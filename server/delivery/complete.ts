@@ -68,5 +68,6 @@ export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: 
     )
     if (attempts.length > 0) await trx.insertInto('delivery_attempts').values(attempts).execute()
     return owned
-  })
+    // A result lost to a power cut leaves the row leased; it is sent again after the lease (at least once).
+  }, { durable: false })
 }

@@ -103,3 +103,22 @@ describe('sqlite: writeTransaction', () => {
     expect(runs).toBe(1)
   })
 })
+
+describe('sqlite: how durable a write transaction is', () => {
+  const t = useTestDb('sqlite')
+  const level = async (q: Parameters<Parameters<typeof writeTransaction>[1]>[0] | typeof t.db.db) =>
+    Number((await sql<{ synchronous: number }>`pragma synchronous`.execute(q)).rows[0]!.synchronous)
+
+  it('commits with a full fsync by default (synchronous = FULL)', async () => {
+    expect(await writeTransaction(t.db, (trx) => level(trx))).toBe(2)
+  })
+
+  it('commits delivery bookkeeping without one (NORMAL) and puts FULL back for everything after', async () => {
+    expect(await writeTransaction(t.db, (trx) => level(trx), { durable: false })).toBe(1)
+    expect(await level(t.db.db)).toBe(2)
+    // Also when the work fails.
+    await expect(writeTransaction(t.db, async () => { throw new Error('boom') }, { durable: false })).rejects.toThrow('boom')
+    expect(await level(t.db.db)).toBe(2)
+    expect(await writeTransaction(t.db, (trx) => level(trx))).toBe(2)
+  })
+})
