@@ -5,6 +5,8 @@ import { sql, type Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
 import { writeTransaction } from '../db/write-first.js'
+import { dueHeads } from '../db/due-heads.js'
+import type { DialectCaps } from '../db/dialect.js'
 
 export interface Claim {
   id: string
@@ -96,32 +98,28 @@ async function claimOnce(db: Db, o: { owner: string; nowMs: number; limit: numbe
   // the write lock from its first statement, so no other process can lease the same rows.
   return writeTransaction(db, async (trx) => {
     const due = o.fair
-      ? await selectFairDue(trx, db.caps.skipLocked, o.nowMs, o.limit, o.fair, lost)
+      ? await selectFairDue(trx, db.caps, o.nowMs, o.limit, o.fair, lost)
       : await selectDue(trx, db.caps.skipLocked, o.nowMs, o.limit).execute()
     if (due.length === 0) return []
     const ids = due.map((r) => r.id)
-    // The due check is repeated so that, even without row locks, a row another process leased in
-    // the meantime is not taken over.
-    const res = await trx
+    // By id alone. The rows were read in this transaction under its locks (MySQL: FOR UPDATE SKIP
+    // LOCKED; SQLite: the write lock, taken before the first read), so none can have been leased by
+    // another process since. Repeating the due check here made SQLite's planner pick the
+    // deliveries_claim range (status, next_attempt_at) over the primary key — a read of every due
+    // row per claim, a hostile user's backlog included.
+    await trx
       .updateTable('deliveries')
       .set({ lease_owner: o.owner, next_attempt_at: leaseUntil, updated_at: o.nowMs })
       .where('id', 'in', ids)
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', o.nowMs)
-      .executeTakeFirst()
-    let mine = due
-    if (Number(res.numUpdatedRows) !== due.length) {
-      const owned = await trx.selectFrom('deliveries').select('id').where('id', 'in', ids).where('lease_owner', '=', o.owner).where('next_attempt_at', '=', leaseUntil).execute()
-      const ownedIds = new Set(owned.map((r) => r.id))
-      mine = due.filter((r) => ownedIds.has(r.id))
-    }
-    return mine.map(({ lease_owner, manual_attempts, resume_at, ...r }) => ({
+      .execute()
+    return due.map(({ lease_owner, manual_attempts, resume_at, ...r }) => ({
       ...r, attempts: Number(r.attempts), owner: o.owner, leaseUntil,
       trigger: lease_owner === MANUAL_MARKER ? 'manual' as const : lease_owner === REPLAY_MARKER ? 'replay' as const : 'scheduled' as const,
       manualAttempts: Number(manual_attempts ?? 0),
       resumeAt: resume_at === null ? null : Number(resume_at),
     }))
-  })
+    // A lost claim (power cut before the fsync) is only a lease that never was: the rows stay due.
+  }, { durable: false })
 }
 
 /**
@@ -155,38 +153,39 @@ export function isMarker(owner: string | null): boolean {
 type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: string; event_type: string; attempts: number; lease_owner: string | null; manual_attempts: number; resume_at: number | null }
 
 /**
- * Picks the ids in turns with two window functions (MariaDB 10.2+, SQLite 3.25+): rows are first
- * numbered per endpoint (only the first perEndpoint kept), then per user (first perUser kept), and
- * taken in order of that per-user number, so one user's backlog cannot fill the batch. The window
- * reads every due row (no lock), so the rows are then locked by id with SKIP LOCKED and the due
- * check repeated: a row another claimer took in between is simply left out.
+ * Picks the ids in turns: each endpoint's first perEndpoint due rows (server/db/due-heads.ts reads
+ * them without reading a hostile user's whole backlog on SQLite), then in memory each user's first
+ * perUser of those, oldest first, and the batch takes every user's first row, then every user's
+ * second, and so on, so one user's backlog cannot fill the batch. The picks are read without
+ * locks, so the rows are then locked by id with SKIP LOCKED and the due check repeated: a row
+ * another claimer took in between is left out.
  */
-async function selectFairDue(trx: Kysely<Database>, skipLocked: boolean, nowMs: number, limit: number, f: FairShare, lost: { count: number }): Promise<DueRow[]> {
-  const notIn = (col: string, list: readonly string[]) =>
-    list.length === 0 ? sql`` : sql` and ${sql.ref(col)} not in (${sql.join(list.map((v) => sql`${v}`))})`
-  const picked = await sql<{ id: string }>`
-    select id from (
-      select id, next_attempt_at, row_number() over (partition by user_id order by next_attempt_at, id) as nth_user
-      from (
-        select id, user_id, next_attempt_at, row_number() over (partition by endpoint_id order by next_attempt_at, id) as nth_endpoint
-        from deliveries
-        where status = 'pending' and next_attempt_at <= ${nowMs}${notIn('user_id', f.skipUsers)}${notIn('endpoint_id', f.skipEndpoints)}
-      ) per_endpoint
-      where nth_endpoint <= ${f.perEndpoint}
-    ) per_user
-    where nth_user <= ${f.perUser}
-    order by nth_user, next_attempt_at, id
-    limit ${limit}`.execute(trx)
-  if (picked.rows.length === 0) return []
-  const order = new Map(picked.rows.map((r, i) => [r.id, i]))
+async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: number, limit: number, f: FairShare, lost: { count: number }): Promise<DueRow[]> {
+  const candidates = await dueHeads(trx, caps, { nowMs, perEndpoint: f.perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints })
+  const older = (a: { next_attempt_at: number; id: string }, b: { next_attempt_at: number; id: string }) =>
+    a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  // Number each user's rows oldest first; keep perUser; take round by round.
+  const nth = new Map<string, number>()
+  const ranked: { id: string; round: number; next_attempt_at: number }[] = []
+  for (const r of candidates.sort(older)) {
+    const n = (nth.get(r.user_id) ?? 0) + 1
+    nth.set(r.user_id, n)
+    if (n <= f.perUser) ranked.push({ id: r.id, round: n, next_attempt_at: r.next_attempt_at })
+  }
+  ranked.sort((a, b) => a.round - b.round || older(a, b))
+  const picked = ranked.slice(0, limit)
+  if (picked.length === 0) return []
+  const order = new Map(picked.map((r, i) => [r.id, i]))
   const rows = await trx
     .selectFrom('deliveries')
     .select(['id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'attempts', 'lease_owner', 'manual_attempts', 'resume_at'])
+    .select(['status', 'next_attempt_at'])
     .where('id', 'in', [...order.keys()])
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', nowMs)
-    .$if(skipLocked, (qb) => qb.forUpdate().skipLocked())
+    .$if(caps.skipLocked, (qb) => qb.forUpdate().skipLocked())
     .execute()
-  lost.count = order.size - rows.length
-  return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!)
+  // The due check in code, not in the WHERE: with it there SQLite's planner reads the
+  // deliveries_claim range (every due row) instead of looking the ids up by primary key.
+  const due = rows.filter((r) => r.status === 'pending' && Number(r.next_attempt_at) <= nowMs)
+  lost.count = order.size - due.length
+  return due.sort((a, b) => order.get(a.id)! - order.get(b.id)!).map(({ status, next_attempt_at, ...r }) => r)
 }
