@@ -55,6 +55,9 @@ export class HandOffDesk {
   /** The running pass's queue of jobs held but not started (runner.ts binds it). */
   private held: readonly ReadonlyMap<Job, number>[] = []
   private closed = false
+  /** See takeBlocked(); blockedNow counts the rows of the current reserve() call. */
+  private readonly blocked = new Set<string>()
+  private blockedNow = 0
 
   constructor(private readonly o: HandOffDeskOptions) {}
 
@@ -89,8 +92,17 @@ export class HandOffDesk {
     this.closed = true
   }
 
-  /** Called synchronously by Ticket.plan: which candidates fit, with their slots reserved. */
-  reserve(rows: readonly HandOffCandidate[]): (HandOffLease | null)[] {
+  /**
+   * Called synchronously by Ticket.plan: which candidates fit, with their slots reserved, and how
+   * many of the others were refused only because their user or endpoint has no free slot here.
+   */
+  reserve(rows: readonly HandOffCandidate[]): { leases: (HandOffLease | null)[]; blocked: number } {
+    this.blockedNow = 0
+    const leases = this.reserveRows(rows)
+    return { leases, blocked: this.blockedNow }
+  }
+
+  private reserveRows(rows: readonly HandOffCandidate[]): (HandOffLease | null)[] {
     const { limiter, clock, owner, leaseMs, lookAhead } = this.o
     if (this.closed) return rows.map(() => null)
     const now = clock.now()
@@ -124,8 +136,10 @@ export class HandOffDesk {
       if (limiter.busy + ready >= limiter.total + lookAhead) return null
       const userBusy = limiter.userBusy(r.user_id)
       const endpointBusy = limiter.endpointBusy(r.endpoint_id)
-      // No free slot at all (e.g. every one on a hanging receiver): the claim path skips them too.
-      if (userBusy >= limiter.perUser || endpointBusy >= limiter.perEndpoint) return null
+      // No free slot at all (e.g. every one on a hanging receiver): the claim path skips them too,
+      // and the loop claims them when one of those sends ends, not on this commit (blocked).
+      if (userBusy >= limiter.perUser) { this.block(`u:${r.user_id}`); return null }
+      if (endpointBusy >= limiter.perEndpoint) { this.block(`e:${r.endpoint_id}`); return null }
       const userHeld = users.get(r.user_id) ?? 0
       const endpointHeld = endpoints.get(r.endpoint_id) ?? 0
       if (userBusy + userHeld >= perUser || endpointBusy + endpointHeld >= perEndpoint) return null
@@ -137,6 +151,21 @@ export class HandOffDesk {
       this.count(r, 1)
       return lease
     })
+  }
+
+  /**
+   * Users (`u:id`) and endpoints (`e:id`) whose rows were written due because every one of their
+   * slots here was busy; the runner claims again when one of their sends ends. Taken once.
+   */
+  takeBlocked(): string[] {
+    const keys = [...this.blocked]
+    this.blocked.clear()
+    return keys
+  }
+
+  private block(key: string): void {
+    this.blocked.add(key)
+    this.blockedNow += 1
   }
 
   /** Called by Ticket.commit after the COMMIT: the jobs go to the loop (reservations stay until taken). */
@@ -169,14 +198,17 @@ export class HandOffDesk {
 class Ticket implements HandOff {
   private planned: { row: HandOffCandidate; lease: HandOffLease }[] = []
   private candidates = 0
+  /** Candidates refused for want of a slot of their own user or endpoint: no wake for them. */
+  private blocked = 0
   private done = false
 
   constructor(private readonly desk: HandOffDesk) {}
 
   plan(rows: readonly HandOffCandidate[]): (HandOffLease | null)[] {
     if (this.done) return rows.map(() => null)
-    const leases = this.desk.reserve(rows)
+    const { leases, blocked } = this.desk.reserve(rows)
     this.candidates += rows.length
+    this.blocked += blocked
     rows.forEach((row, i) => { const lease = leases[i]; if (lease) this.planned.push({ row, lease }) })
     return leases
   }
@@ -185,7 +217,7 @@ class Ticket implements HandOff {
     if (this.done) return
     this.done = true
     const jobs = this.planned.map(({ row, lease }) => handedOffJob(row, lease))
-    this.desk.accept(jobs, this.candidates - jobs.length)
+    this.desk.accept(jobs, this.candidates - jobs.length - this.blocked)
   }
 
   cancel(): void {

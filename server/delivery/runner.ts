@@ -109,10 +109,16 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   let claiming: Promise<void> | null = null
   let drained = opts.startDrained ?? false
   let idleUntil = 0
-  // The last claim left out users or endpoints at their cap here: when a send ends, claim again.
-  let skippedSome = false
-  // Sends finished so far: a claim that skipped someone whose send ended meanwhile is not "empty".
-  let finishes = 0
+  // Users and endpoints known to have due rows this process had no room for: left out by the last
+  // claim (at their cap here), or refused by hand-off for want of a slot. When one of THEIR sends
+  // ends, claim again. Other sends ending do not: with a hostile user's backlog due and unclaimable,
+  // a claim after every healthy send would re-read that backlog hundreds of times a second (on
+  // SQLite, on the one thread everything else runs on) and find nothing new.
+  const waitingOn = new Set<string>()
+  const isWaiting = (userId: string, endpointId: string) => waitingOn.has(`u:${userId}`) || waitingOn.has(`e:${endpointId}`)
+  // Sends of waited-on users or endpoints finished so far: a claim that skipped someone whose send
+  // ended meanwhile is not "empty".
+  let waitedFinishes = 0
   const stopping = () => performance.now() - t0 >= opts.budgetMs || (opts.shouldStop?.() ?? false)
 
   const giveBack = async (jobs: Job[], dueAt = clock.now()) => {
@@ -151,8 +157,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         result = { ok: false, statusCode: null, durationMs: 0, errorClass: 'error', error: `could not send: ${(err as Error).message}`, retryAfterMs: null, responseExcerpt: '' }
       } finally {
         limiter.finish(userId, endpointId)
-        finishes += 1
-        if (skippedSome) { drained = false; idleUntil = 0 }
+        if (isWaiting(userId, endpointId)) { waitedFinishes += 1; drained = false; idleUntil = 0 }
       }
       acks.push(afterSend(job.claim, result, startedAt, clock.now(), config, deps.random, job.claim.trigger, logged))
     })()
@@ -184,13 +189,16 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   const claimAhead = () => {
     const fair = fairShare()
     const limit = Math.min(batchSize, Math.max(1, limiter.total + lookAhead - limiter.busy - ready - (desk?.reserved().total ?? 0)) * 2)
-    const finishesBefore = finishes
+    const finishesBefore = waitedFinishes
+    // From now on a send of someone this claim leaves out makes the next claim worth its read.
+    waitingOn.clear()
+    for (const u of fair.skipUsers) waitingOn.add(`u:${u}`)
+    for (const e of fair.skipEndpoints) waitingOn.add(`e:${e}`)
     claiming = (async () => {
       try {
         const claims = await claimDue(db, { owner: opts.owner, nowMs: clock.now(), limit, leaseMs, fair })
         summary.claimed += claims.length
-        skippedSome = fair.skipUsers.length + fair.skipEndpoints.length > 0
-        drained = claims.length === 0 && !(skippedSome && finishes !== finishesBefore)
+        drained = claims.length === 0 && waitedFinishes === finishesBefore
         if (drained) idleUntil = performance.now() + idlePollMs
         const { jobs, unsendable } = await prepareJobs(db, claims, config, clock.now())
         acks.push(...unsendable)
@@ -256,6 +264,9 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   // poke may have come while no one was waiting (during startReady) and would be lost.
   let landed = false
   const intake = () => {
+    // Rows an ingest left due because their user or endpoint had no free slot here: claim them
+    // when one of those sends ends (the desk does not wake the loop for them).
+    for (const key of desk?.takeBlocked() ?? []) waitingOn.add(key)
     if (!desk || desk.waiting() === 0) return
     for (const job of desk.take()) {
       summary.handedOff += 1
