@@ -136,12 +136,17 @@ export class HandOffDesk {
       if (limiter.busy + ready >= limiter.total + lookAhead) return null
       const userBusy = limiter.userBusy(r.user_id)
       const endpointBusy = limiter.endpointBusy(r.endpoint_id)
-      // No free slot at all (e.g. every one on a hanging receiver): the claim path skips them too,
-      // and the loop claims them when one of those sends ends, not on this commit (blocked).
+      // No free slot for the user at all (e.g. every one on a hanging receiver): the claim path
+      // skips them too, and the loop claims them when one of those sends ends, not on this commit
+      // (blocked). An endpoint busy with its own cap (default 1 in flight) while its user has room
+      // gets one more round held behind it: a healthy endpoint answers in milliseconds, and its
+      // next event should not take the claim path (a claim transaction more per delivery) only
+      // because the previous one was still in flight. Behind a hanging one, the held job is given
+      // back after the runner's local wait, as any other.
       if (userBusy >= limiter.perUser) { this.block(`u:${r.user_id}`); return null }
-      if (endpointBusy >= limiter.perEndpoint) { this.block(`e:${r.endpoint_id}`); return null }
       const userHeld = users.get(r.user_id) ?? 0
       const endpointHeld = endpoints.get(r.endpoint_id) ?? 0
+      if (endpointBusy >= limiter.perEndpoint && endpointHeld >= limiter.perEndpoint) { this.block(`e:${r.endpoint_id}`); return null }
       if (userBusy + userHeld >= perUser || endpointBusy + endpointHeld >= perEndpoint) return null
       // A rate-limited endpoint gets at most one job ahead, and only while its window has room.
       if (r.rate && (endpointHeld > 0 || limiter.rateWaitMs(r.endpoint_id, r.rate, now) > 0)) return null

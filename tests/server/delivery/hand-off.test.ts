@@ -121,6 +121,32 @@ for (const dialect of dialects()) {
       }
     }, 20_000)
 
+    it('hands off the next event of an endpoint still busy with the previous one (one held behind it), and no more', async () => {
+      // The per-endpoint cap is 1: while the first request is in flight, the second event's row is
+      // handed off and waits in memory for it (no claim), the third stays due for the claim path.
+      const app = makeTestApp(t.db)
+      const loop = withLoop(app)
+      try {
+        await app.call('u1', 'POST', '/v1/webhooks', { url: `${receiver.url}/slow`, event_types: ['*'] })
+        receiver.queue({ status: 200, body: 'ok', delayMs: 400 })
+        const first = await ingest(app)
+        await receiver.waitFor(1, 3_000)
+        const second = await ingest(app)
+        const third = await ingest(app)
+        const owner = async (id: string) => (await t.db.db.selectFrom('deliveries').select('lease_owner').where('event_id', '=', id).executeTakeFirstOrThrow()).lease_owner
+        expect(await owner(second.id)).not.toBeNull()
+        expect(await owner(third.id)).toBeNull()
+        await receiver.waitFor(3, 5_000)
+        await waitUntil(() => loop.total('succeeded') === 3, 5_000, 'all three recorded')
+        expect(loop.total('handedOff')).toBe(2)
+        expect(loop.total('claimed')).toBe(1)
+        // Still one at a time, in order.
+        expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([first.id, second.id, third.id])
+      } finally {
+        await app.deps.dispatcher.stop()
+      }
+    })
+
     it('without a delivery loop in the process (tick-only hosting) every delivery is an ordinary due row', async () => {
       const app = makeTestApp(t.db)
       await app.call('u1', 'POST', '/v1/webhooks', { url: `${receiver.url}/hook`, event_types: ['*'] })
