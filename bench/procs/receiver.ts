@@ -13,12 +13,15 @@ let paths: string[] = []
 let times: number[] = []
 let firstAt = 0
 let lastAt = 0
+const hanging = new Set<import('node:http').ServerResponse>()
 
 const ID_IN_BODY = /"id":"(evt_[^"]+)"/
 
 const server = createServer((req, res) => {
   const url = req.url ?? '/'
   if (url.startsWith('/__')) return control(url, res)
+  // The noisy-neighbour scenario's hostile endpoints: read the request, never answer, record nothing.
+  if (url.startsWith('/hang')) { req.resume(); hanging.add(res); res.on('close', () => hanging.delete(res)); return }
   const chunks: Buffer[] = []
   req.on('data', (c: Buffer) => chunks.push(c))
   req.on('end', () => {
@@ -69,4 +72,7 @@ server.listen(opts.port ?? 0, '127.0.0.1', () => {
   const addr = server.address()
   send({ ready: true, port: typeof addr === 'object' && addr ? addr.port : 0 })
 })
-process.on('SIGTERM', () => server.close(() => process.exit(0)))
+process.on('SIGTERM', () => {
+  for (const r of hanging) r.destroy()
+  server.close(() => process.exit(0))
+})
