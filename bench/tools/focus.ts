@@ -5,12 +5,13 @@
 //   npx tsx bench/tools/focus.ts --dialect=mysql --part=drain --runs=2
 //   parts: idle, ingest (closed loop c=64), open1000, open300, drain (worker), tick
 //   BENCH_CPU_PROF=/tmp/prof works here too (service processes under --cpu-prof).
+//   --worker: a `worker` process beside the web one (the second core's use the docs give VPS users).
 import { loadavg } from 'node:os'
 import { buildService } from '../lib/build.js'
 import { Receiver } from '../lib/receiver-client.js'
 import { freshDatabase, type Dialect } from '../lib/database.js'
 import { openRaw } from '../lib/raw-sql.js'
-import { createEndpoints, startWeb } from '../lib/service.js'
+import { createEndpoints, startCli, startWeb } from '../lib/service.js'
 import { readMem, pidOf, type Usage } from '../lib/rss.js'
 import { killAll } from '../lib/proc.js'
 import { sleep } from '../lib/stats.js'
@@ -22,6 +23,7 @@ const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWit
 const dialect = arg('dialect', 'mysql') as Dialect
 const part = arg('part', 'drain')
 const runs = Number(arg('runs', '1'))
+const withWorker = process.argv.includes('--worker')
 const log = (s: string) => process.stderr.write(`${s}\n`)
 const peak = (u: Record<string, Usage>) => Object.entries(u).map(([k, v]) => `${k} ${v.rssMaxMB} MB ${v.cpuCores} cores`).join(', ')
 
@@ -34,6 +36,7 @@ try {
     const db = await freshDatabase(dialect)
     const sql = openRaw(db.url, 4)
     const web = await startWeb(entry, db.url)
+    const worker = withWorker ? startCli(entry, 'worker', db.url) : null
     try {
       const endpointIds = await createEndpoints(web.base, receiver.port, ENDPOINTS)
       if (part === 'idle') {
@@ -42,7 +45,7 @@ try {
       } else if (part === 'ingest' || part.startsWith('open')) {
         const spec = part === 'ingest' ? { mode: 'closed' as const, ms: FULL.closedMs } : { mode: 'open' as const, rate: Number(part.slice(4)), ms: FULL.openMs }
         const ph = await phase(FULL, db, sql, web, receiver, dbPid, spec)
-        log(`[${dialect} ${part}, load ${load}] ${ph.load?.rate} ev/s, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
+        log(`[${dialect} ${part}${withWorker ? ' + worker' : ''}, load ${load}] ${ph.load?.rate} ev/s, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
           `e2e p50/p99 ${ph.e2e?.latency?.p50}/${ph.e2e?.latency?.p99} ms, saturated ${ph.load?.saturatedAtMs ?? 'no'}, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
       } else {
         await web.stop()
@@ -53,6 +56,7 @@ try {
         if (part === 'tick') log(`  ${JSON.stringify(d.tick?.summary)}`)
       }
     } finally {
+      await worker?.stop()
       await web.stop()
       await sql.close()
       await db.drop()
