@@ -68,6 +68,14 @@ export interface FairShare {
   perEndpoint: number
   skipUsers: readonly string[]
   skipEndpoints: readonly string[]
+  /**
+   * Jobs the claimer already holds or is sending, per user and endpoint. They count against
+   * perUser and perEndpoint, and a user's rows rank after the ones it holds: a runner holding 200
+   * of a user's jobs takes at most perUser − 200 more (before, a claim could take a whole perUser
+   * again, and the surplus was given back a second later: a claim per finished send, each reading
+   * hundreds of rows, in a drain of one user's backlog).
+   */
+  used?: { users: ReadonlyMap<string, number>; endpoints: ReadonlyMap<string, number> }
 }
 
 /**
@@ -161,14 +169,24 @@ type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: stri
  * another claimer took in between is left out.
  */
 async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: number, limit: number, f: FairShare, lost: { count: number }): Promise<DueRow[]> {
-  const candidates = await dueHeads(trx, caps, { nowMs, perEndpoint: f.perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints })
+  // No endpoint can give the batch more than `limit` rows: its k-th row is at least its user's
+  // k-th, so it would come after `limit` rows of earlier rounds. A claim with room for 2 reads 2
+  // rows per endpoint, not 4 × the endpoint cap (a drain at 64 in flight claimed ~500 times a
+  // second and read 768 rows each time to take 2: 66 % of the worker's CPU).
+  const perEndpoint = Math.min(f.perEndpoint, limit)
+  const candidates = await dueHeads(trx, caps, { nowMs, perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints })
   const older = (a: { next_attempt_at: number; id: string }, b: { next_attempt_at: number; id: string }) =>
     a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  // Number each user's rows oldest first; keep perUser; take round by round.
+  // Number each user's rows oldest first, after the ones it already holds; keep perUser in all
+  // (and perEndpoint per endpoint); take round by round.
   const nth = new Map<string, number>()
+  const perEp = new Map<string, number>()
   const ranked: { id: string; round: number; next_attempt_at: number }[] = []
   for (const r of candidates.sort(older)) {
-    const n = (nth.get(r.user_id) ?? 0) + 1
+    const e = (perEp.get(r.endpoint_id) ?? f.used?.endpoints.get(r.endpoint_id) ?? 0) + 1
+    perEp.set(r.endpoint_id, e)
+    if (e > f.perEndpoint) continue
+    const n = (nth.get(r.user_id) ?? f.used?.users.get(r.user_id) ?? 0) + 1
     nth.set(r.user_id, n)
     if (n <= f.perUser) ranked.push({ id: r.id, round: n, next_attempt_at: r.next_attempt_at })
   }

@@ -38,6 +38,15 @@ export class SendLimiter {
     return this.byEndpoint.get(endpointId) ?? 0
   }
 
+  /** Users and endpoints with a send in flight here (a claim counts them against their caps). */
+  busyUsers(): IterableIterator<string> {
+    return this.byUser.keys()
+  }
+
+  busyEndpoints(): IterableIterator<string> {
+    return this.byEndpoint.keys()
+  }
+
   /** Users with every one of their slots in use in this process: a claim skips their rows. */
   saturatedUsers(): string[] {
     return [...this.byUser].filter(([, n]) => n >= this.perUser).map(([u]) => u)

@@ -183,7 +183,11 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     for (const [u, n] of users) if (n + limiter.userBusy(u) >= perUser) skipUsers.add(u)
     const skipEndpoints = new Set([...limiter.saturatedEndpoints(), ...limiter.rateLimitedEndpoints(clock.now())])
     for (const [e, n] of endpoints) if (n + limiter.endpointBusy(e) >= perEndpoint) skipEndpoints.add(e)
-    return { perUser, perEndpoint, skipUsers: [...skipUsers], skipEndpoints: [...skipEndpoints] }
+    for (const [u, n] of users) users.set(u, n + limiter.userBusy(u))
+    for (const [e, n] of endpoints) endpoints.set(e, n + limiter.endpointBusy(e))
+    for (const u of limiter.busyUsers()) if (!users.has(u)) users.set(u, limiter.userBusy(u))
+    for (const e of limiter.busyEndpoints()) if (!endpoints.has(e)) endpoints.set(e, limiter.endpointBusy(e))
+    return { perUser, perEndpoint, skipUsers: [...skipUsers], skipEndpoints: [...skipEndpoints], used: { users, endpoints } }
   }
 
   const claimAhead = () => {

@@ -58,3 +58,24 @@ const BACKLOG = 50_000
     }, 120_000)
   })
 }
+
+describe('sqlite: what a fair claim takes', () => {
+  const t = useTestDb('sqlite')
+
+  it("takes only the rest of a user's room when the claimer already holds some of their jobs, and that user's rows after everyone else's", async () => {
+    const busyEndpoint = await seedEndpoint(t.db, { userId: 'busy' })
+    const otherEndpoint = await seedEndpoint(t.db, { userId: 'other' })
+    for (let i = 0; i < 10; i++) await seedPair(t.db, { userId: 'busy', endpointId: busyEndpoint, at: NOW + i })
+    const { deliveryId: otherRow } = await seedPair(t.db, { userId: 'other', endpointId: otherEndpoint, at: NOW + 50 })
+    // Room for 8 per user and endpoint; the claimer already holds 6 of "busy"'s jobs.
+    const fair: FairShare = {
+      perUser: 8, perEndpoint: 8, skipUsers: [], skipEndpoints: [],
+      used: { users: new Map([['busy', 6]]), endpoints: new Map([[busyEndpoint, 6]]) },
+    }
+    const claims = await claimDue(t.db, { owner: 'w', nowMs: NOW + 1_000, limit: 20, leaseMs: LEASE, fair })
+    expect(claims.filter((c) => c.user_id === 'busy')).toHaveLength(2)
+    // "other" holds nothing, so its one row is first although it is the newest.
+    expect(claims[0]!.id).toBe(otherRow)
+    expect(claims).toHaveLength(3)
+  })
+})
