@@ -1,7 +1,7 @@
 // Claims are leases. A claim marks due rows with this runner's owner id and moves next_attempt_at
 // to the end of the lease; an expired lease is simply due again, so a crashed worker's deliveries
 // come back on their own (no sweeper) and nothing holds a database lock while HTTP is in flight.
-import { sql, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
 import { writeTransaction } from '../db/write-first.js'
