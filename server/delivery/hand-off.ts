@@ -55,9 +55,8 @@ export class HandOffDesk {
   /** The running pass's queue of jobs held but not started (runner.ts binds it). */
   private held: readonly ReadonlyMap<Job, number>[] = []
   private closed = false
-  /** See takeBlocked(); blockedNow counts the rows of the current reserve() call. */
+  /** See takeBlocked(). */
   private readonly blocked = new Set<string>()
-  private blockedNow = 0
 
   constructor(private readonly o: HandOffDeskOptions) {}
 
@@ -97,14 +96,14 @@ export class HandOffDesk {
    * many of the others were refused only because their user or endpoint has no free slot here.
    */
   reserve(rows: readonly HandOffCandidate[]): { leases: (HandOffLease | null)[]; blocked: number } {
-    this.blockedNow = 0
-    const leases = this.reserveRows(rows)
-    return { leases, blocked: this.blockedNow }
-  }
-
-  private reserveRows(rows: readonly HandOffCandidate[]): (HandOffLease | null)[] {
     const { limiter, clock, owner, leaseMs, lookAhead } = this.o
-    if (this.closed) return rows.map(() => null)
+    if (this.closed) return { leases: rows.map(() => null), blocked: 0 }
+    let blocked = 0
+    const block = (key: string) => {
+      this.blocked.add(key)
+      blocked += 1
+      return null
+    }
     const now = clock.now()
     const lease: HandOffLease = { owner, leaseUntil: now + leaseMs }
     // What this process already holds: sending (limiter), queued in the runner, reserved here.
@@ -132,7 +131,7 @@ export class HandOffDesk {
     for (const r of this.reservedRows.values()) countReady(r.user_id, r.endpoint_id)
     const perUser = limiter.perUser * FAIR_DEPTH
     const perEndpoint = limiter.perEndpoint * FAIR_DEPTH
-    return rows.map((r) => {
+    const leases = rows.map((r): HandOffLease | null => {
       if (limiter.busy + ready >= limiter.total + lookAhead) return null
       const userBusy = limiter.userBusy(r.user_id)
       const endpointBusy = limiter.endpointBusy(r.endpoint_id)
@@ -143,10 +142,10 @@ export class HandOffDesk {
       // next event should not take the claim path (a claim transaction more per delivery) only
       // because the previous one was still in flight. Behind a hanging one, the held job is given
       // back after the runner's local wait, as any other.
-      if (userBusy >= limiter.perUser) { this.block(`u:${r.user_id}`); return null }
+      if (userBusy >= limiter.perUser) return block(`u:${r.user_id}`)
       const userHeld = users.get(r.user_id) ?? 0
       const endpointHeld = endpoints.get(r.endpoint_id) ?? 0
-      if (endpointBusy >= limiter.perEndpoint && endpointHeld >= limiter.perEndpoint) { this.block(`e:${r.endpoint_id}`); return null }
+      if (endpointBusy >= limiter.perEndpoint && endpointHeld >= limiter.perEndpoint) return block(`e:${r.endpoint_id}`)
       if (userBusy + userHeld >= perUser || endpointBusy + endpointHeld >= perEndpoint) return null
       // A rate-limited endpoint gets at most one job ahead, and only while its window has room.
       if (r.rate && (endpointHeld > 0 || limiter.rateWaitMs(r.endpoint_id, r.rate, now) > 0)) return null
@@ -156,6 +155,7 @@ export class HandOffDesk {
       this.count(r, 1)
       return lease
     })
+    return { leases, blocked }
   }
 
   /**
@@ -166,11 +166,6 @@ export class HandOffDesk {
     const keys = [...this.blocked]
     this.blocked.clear()
     return keys
-  }
-
-  private block(key: string): void {
-    this.blocked.add(key)
-    this.blockedNow += 1
   }
 
   /** Called by Ticket.commit after the COMMIT: the jobs go to the loop (reservations stay until taken). */
