@@ -177,16 +177,15 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     const reserved = desk?.reserved()
     for (const [u, n] of reserved?.users ?? []) users.set(u, (users.get(u) ?? 0) + n)
     for (const [e, n] of reserved?.endpoints ?? []) endpoints.set(e, (endpoints.get(e) ?? 0) + n)
+    // And the sends in flight: all of it is what this runner uses of each cap (FairShare.used).
+    for (const u of limiter.busyUsers()) users.set(u, (users.get(u) ?? 0) + limiter.userBusy(u))
+    for (const e of limiter.busyEndpoints()) endpoints.set(e, (endpoints.get(e) ?? 0) + limiter.endpointBusy(e))
     const perUser = limiter.perUser * DEPTH
     const perEndpoint = limiter.perEndpoint * DEPTH
     const skipUsers = new Set(limiter.saturatedUsers())
-    for (const [u, n] of users) if (n + limiter.userBusy(u) >= perUser) skipUsers.add(u)
+    for (const [u, n] of users) if (n >= perUser) skipUsers.add(u)
     const skipEndpoints = new Set([...limiter.saturatedEndpoints(), ...limiter.rateLimitedEndpoints(clock.now())])
-    for (const [e, n] of endpoints) if (n + limiter.endpointBusy(e) >= perEndpoint) skipEndpoints.add(e)
-    for (const [u, n] of users) users.set(u, n + limiter.userBusy(u))
-    for (const [e, n] of endpoints) endpoints.set(e, n + limiter.endpointBusy(e))
-    for (const u of limiter.busyUsers()) if (!users.has(u)) users.set(u, limiter.userBusy(u))
-    for (const e of limiter.busyEndpoints()) if (!endpoints.has(e)) endpoints.set(e, limiter.endpointBusy(e))
+    for (const [e, n] of endpoints) if (n >= perEndpoint) skipEndpoints.add(e)
     return { perUser, perEndpoint, skipUsers: [...skipUsers], skipEndpoints: [...skipEndpoints], used: { users, endpoints } }
   }
 
