@@ -14,6 +14,12 @@ export interface Db {
   close(): Promise<void>
 }
 
+/**
+ * The SQLite connection's durability level: an acknowledged write is fsynced. write-first.ts lowers
+ * it for the delivery engine's bookkeeping and puts this back after.
+ */
+export const SQLITE_SYNCHRONOUS = 'FULL'
+
 export class DatabaseError extends Error {
   override name = 'DatabaseError'
 }
@@ -46,7 +52,7 @@ function connectSqlite(path: string): Db {
   // WAL lets readers run beside the writer; FULL sync makes an acknowledged ingest survive power
   // loss; busy_timeout lets a CLI tick and the server share the file without "database is locked".
   database.pragma('journal_mode = WAL')
-  database.pragma('synchronous = FULL')
+  database.pragma(`synchronous = ${SQLITE_SYNCHRONOUS}`)
   database.pragma('busy_timeout = 5000')
   const version = `SQLite ${(database.prepare('select sqlite_version() as v').get() as { v: string }).v}`
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })

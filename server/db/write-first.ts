@@ -12,7 +12,7 @@
 // without waiting, and while another process holds it the transaction is started again after a
 // short asynchronous pause. MySQL locks rows, so there a transaction is just a transaction.
 import { sql, type Kysely, type Transaction } from 'kysely'
-import type { Db } from './connect.js'
+import { SQLITE_SYNCHRONOUS, type Db } from './connect.js'
 import type { Database } from './schema.js'
 
 /** As long as connect.ts lets a plain statement wait (busy_timeout); then the busy error goes up. */
@@ -53,7 +53,7 @@ export async function writeTransaction<T>(db: Db, work: (trx: Transaction<Databa
         try {
           return await attempt(conn)
         } finally {
-          await sql`pragma synchronous = FULL`.execute(conn)
+          await sql`pragma synchronous = ${sql.raw(SQLITE_SYNCHRONOUS)}`.execute(conn)
         }
       })
     } catch (err) {
