@@ -5,18 +5,25 @@ import type { Database } from './schema.js'
 import { refuseVersion, type DialectCaps } from './dialect.js'
 import { prepareSqliteFile } from './sqlite-files.js'
 import { withStatementCache } from './sqlite-statements.js'
+import { walSync } from './sqlite-wal-sync.js'
 
 export interface Db {
   db: Kysely<Database>
   caps: DialectCaps
   /** The server version, e.g. "10.11.19-MariaDB" or "SQLite 3.53.2". */
   version: string
+  /**
+   * SQLite with a file: resolves once every commit made before the call is on disk (an fsync of the
+   * WAL off the event loop; sqlite-wal-sync.ts). write-first.ts calls it after durable writes.
+   */
+  flushLog?: () => Promise<void>
   close(): Promise<void>
 }
 
 /**
- * The SQLite connection's durability level: an acknowledged write is fsynced. write-first.ts lowers
- * it for the delivery engine's bookkeeping and puts this back after.
+ * The SQLite connection's durability level: a plain write is fsynced in its commit. write-first.ts
+ * commits its transactions at NORMAL instead and, for durable ones, waits for an fsync off the event
+ * loop before returning (sqlite-wal-sync.ts); it puts this back after each.
  */
 export const SQLITE_SYNCHRONOUS = 'FULL'
 
@@ -56,7 +63,12 @@ function connectSqlite(path: string): Db {
   database.pragma('busy_timeout = 5000')
   const version = `SQLite ${(database.prepare('select sqlite_version() as v').get() as { v: string }).v}`
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
-  return { db, caps: { kind: 'sqlite', skipLocked: false }, version, close: () => db.destroy() }
+  const wal = walSync(path)
+  return {
+    db, caps: { kind: 'sqlite', skipLocked: false }, version,
+    ...(wal ? { flushLog: wal.flush } : {}),
+    close: async () => { await db.destroy(); await wal?.close() },
+  }
 }
 
 async function connectMysql(url: string, poolSize: number): Promise<Db> {

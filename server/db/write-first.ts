@@ -24,11 +24,12 @@ export interface WriteOptions {
   /**
    * False for the delivery engine's bookkeeping (claims, results, leases given back, endpoint
    * health): a commit a power cut may lose is recovered by the lease model — the row is due again
-   * and sent again, at least once. On SQLite such a commit skips its fsync (synchronous = NORMAL
-   * in WAL mode: the database stays consistent, and a process crash loses nothing; only an
-   * operating-system crash or power loss can drop the last such commits). Everything else — above
-   * all the ingest that answers 202 and the user's own endpoint changes — stays FULL, fsynced
-   * before it is acknowledged (docs/reliability.md). MySQL's durability is the server's setting.
+   * and sent again, at least once. On SQLite such a commit is not fsynced before it returns
+   * (synchronous = NORMAL in WAL mode: the database stays consistent, and a process crash loses
+   * nothing; only an operating-system crash or power loss can drop the last such commits).
+   * Everything else — above all the ingest that answers 202 — is durable: on SQLite it too commits
+   * at NORMAL, but returns only after an fsync of the WAL that ran on the thread pool, not on the
+   * event loop (sqlite-wal-sync.ts, docs/reliability.md). MySQL's durability is the server's setting.
    */
   durable?: boolean
 }
@@ -36,7 +37,9 @@ export interface WriteOptions {
 export async function writeTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>, opts: WriteOptions = {}): Promise<T> {
   if (db.caps.kind !== 'sqlite') return db.db.transaction().execute(work)
   const deadline = Date.now() + LOCK_WAIT_MS
-  const durable = opts.durable ?? true
+  // A file database without the asynchronous flush (none here today) keeps the fsync in its commit.
+  const flushLater = (opts.durable ?? true) ? db.flushLog : undefined
+  const inCommitSync = (opts.durable ?? true) && !flushLater
   for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
     let locked = false
     try {
@@ -45,10 +48,10 @@ export async function writeTransaction<T>(db: Db, work: (trx: Transaction<Databa
         locked = true
         return work(trx)
       })
-      if (durable) return await attempt(db.db)
+      if (inCommitSync) return await attempt(db.db)
       // The level can only change outside a transaction, so it is set on the connection this
       // transaction holds (SQLite has one; no other statement can run between) and put back after.
-      return await db.db.connection().execute(async (conn) => {
+      const result = await db.db.connection().execute(async (conn) => {
         await sql`pragma synchronous = NORMAL`.execute(conn)
         try {
           return await attempt(conn)
@@ -56,6 +59,9 @@ export async function writeTransaction<T>(db: Db, work: (trx: Transaction<Databa
           await sql`pragma synchronous = ${sql.raw(SQLITE_SYNCHRONOUS)}`.execute(conn)
         }
       })
+      // Committed; stored once the WAL's fsync (shared with whoever committed meanwhile) is done.
+      if (flushLater) await flushLater()
+      return result
     } catch (err) {
       // Only the lock attempt is retried: once locked, an error is the work's own.
       if (locked || !isBusy(err) || Date.now() >= deadline) throw err

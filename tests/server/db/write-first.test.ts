@@ -109,16 +109,40 @@ describe('sqlite: how durable a write transaction is', () => {
   const level = async (q: Parameters<Parameters<typeof writeTransaction>[1]>[0] | typeof t.db.db) =>
     Number((await sql<{ synchronous: number }>`pragma synchronous`.execute(q)).rows[0]!.synchronous)
 
-  it('commits with a full fsync by default (synchronous = FULL)', async () => {
-    expect(await writeTransaction(t.db, (trx) => level(trx))).toBe(2)
+  it('commits a durable write without an fsync on the event loop, and returns only once the WAL is flushed', async () => {
+    let flushes = 0
+    let release!: () => void
+    const gate = new Promise<void>((r) => { release = r })
+    const db = { ...t.db, flushLog: async () => { flushes += 1; await gate } }
+    let done = false
+    const write = writeTransaction(db, (trx) => level(trx)).then((v) => { done = true; return v })
+    await new Promise((r) => setTimeout(r, 50))
+    // Committed (NORMAL: no fsync inside the commit), but not returned while the flush is pending.
+    expect(done).toBe(false)
+    expect(flushes).toBe(1)
+    release()
+    expect(await write).toBe(1)
+    expect(await level(t.db.db)).toBe(2)
+  })
+
+  it('fails a durable write whose flush fails, so nobody is told it is stored', async () => {
+    const db = { ...t.db, flushLog: async () => { throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }) } }
+    await expect(writeTransaction(db, async () => 'stored')).rejects.toThrow('EIO')
+  })
+
+  it('keeps the fsync in the commit (FULL) where no asynchronous flush exists', async () => {
+    const { flushLog: _none, ...db } = t.db
+    expect(await writeTransaction(db, (trx) => level(trx))).toBe(2)
   })
 
   it('commits delivery bookkeeping without one (NORMAL) and puts FULL back for everything after', async () => {
-    expect(await writeTransaction(t.db, (trx) => level(trx), { durable: false })).toBe(1)
+    let flushes = 0
+    const db = { ...t.db, flushLog: async () => { flushes += 1 } }
+    expect(await writeTransaction(db, (trx) => level(trx), { durable: false })).toBe(1)
     expect(await level(t.db.db)).toBe(2)
     // Also when the work fails.
-    await expect(writeTransaction(t.db, async () => { throw new Error('boom') }, { durable: false })).rejects.toThrow('boom')
+    await expect(writeTransaction(db, async () => { throw new Error('boom') }, { durable: false })).rejects.toThrow('boom')
     expect(await level(t.db.db)).toBe(2)
-    expect(await writeTransaction(t.db, (trx) => level(trx))).toBe(2)
+    expect(flushes).toBe(0)
   })
 })

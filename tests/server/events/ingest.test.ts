@@ -163,32 +163,38 @@ describe.each(dialects())('POST /v1/events on %s', (dialect) => {
     it('treats a unique-key race inside ingestEvents as a duplicate', async () => {
       await seedEndpoint(tdb.db, { userId: 'u1', eventTypes: ['*'] })
       const parsed = parseEventsBody(JSON.stringify(event()))
-      // The row appears between the existence check and the insert, as a racing request's would.
       let sneaked = false
-      const racing = new Proxy(tdb.db, {
-        get(target, prop) {
-          if (prop !== 'db') return Reflect.get(target, prop)
-          return new Proxy(target.db, {
-            get(db, p) {
-              if (p !== 'transaction') return Reflect.get(db, p)
-              return () => ({
-                execute: async (fn: (trx: any) => Promise<unknown>) => {
-                  if (!sneaked) {
-                    sneaked = true
-                    await ingestEvents({ db: target }, parsed, Date.now())
-                    return db.transaction().execute(async (trx) => {
-                      // Replay the original attempt: its insert now collides.
-                      await trx.insertInto('events').values({ id: parsed[0]!.event.id, user_id: 'u1', type: 'x', schema_version: 1, occurred_at: 0, payload: null, received_at: 0 }).execute()
-                      return fn(trx)
-                    })
-                  }
-                  return db.transaction().execute(fn as never)
-                },
+      // The row appears between the existence check and the insert, as a racing request's would:
+      // the first attempt's transaction begins with the racing request's insert replayed in it.
+      const replayed = (begin: () => any) => () => ({
+        execute: (fn: (trx: any) => Promise<unknown>) => begin().execute(async (trx: any) => {
+          await trx.insertInto('events').values({ id: parsed[0]!.event.id, user_id: 'u1', type: 'x', schema_version: 1, occurred_at: 0, payload: null, received_at: 0 }).execute()
+          return fn(trx)
+        }),
+      })
+      // Whether the transaction is begun on the database (MySQL) or on the connection held for it
+      // (SQLite's durable writes, write-first.ts). The racing request is stored before either is
+      // taken: SQLite has one connection. The held connection is patched in place, since Kysely's
+      // private fields do not pass through a Proxy.
+      const intercept = (q: any): any => new Proxy(q, {
+        get(db, p) {
+          if (p !== 'transaction' && p !== 'connection') return Reflect.get(db, p)
+          return () => ({
+            execute: async (fn: (x: any) => Promise<unknown>) => {
+              const first = !sneaked
+              if (first) { sneaked = true; await ingestEvents({ db: tdb.db }, parsed, Date.now()) }
+              if (p === 'transaction') return (first ? replayed(() => db.transaction()) : () => db.transaction())().execute(fn)
+              return db.connection().execute(async (conn: any) => {
+                if (!first) return fn(conn)
+                const begin = conn.transaction.bind(conn)
+                conn.transaction = replayed(begin)
+                try { return await fn(conn) } finally { delete conn.transaction }
               })
             },
           })
         },
       })
+      const racing = new Proxy(tdb.db, { get: (target, prop) => (prop === 'db' ? intercept(target.db) : Reflect.get(target, prop)) })
       const results = await ingestEvents({ db: racing as Db }, parsed, Date.now())
       expect(results).toEqual([{ id: parsed[0]!.event.id, deliveries: 1, duplicate: true }])
       expect(await counts(tdb.db)).toEqual({ events: 1, deliveries: 1 })
