@@ -9,10 +9,12 @@
 // recursive CTE whose step asks for the next endpoint id (a loose index scan, 2 ms for 21 endpoints
 // beside 20,000 rows), then a limited range read per endpoint.
 //
-// MySQL/MariaDB run the read on their own thread, where per-statement overhead dominates: the same
-// per-endpoint probes cost ~0.2 ms each (4–6 ms for 21 endpoints), a recursive CTE evaluates its
-// correlated step without the range (230,001 index reads), while one window over the due rows,
-// read from the covering index, took 3 ms beside the same 20,000 rows. So MySQL keeps the window.
+// MySQL/MariaDB: the same shape, each step in a form MariaDB reads by the index whatever its
+// statistics say: the endpoints one index dive each (dueEndpointIdsMysql), then the probes as one
+// UNION ALL per 100 endpoints (per statement ~0.2 ms of round trip).
+// Until 3 December MySQL read the heads with one window (row_number() over each endpoint's due
+// rows): 3 ms beside 20,000 due rows, but it sorts every due row, and beside the /tick bench's
+// 100,000 it took 580–720 ms a claim (one /tick delivered 5,060 of them in 20 s).
 import { sql, type Kysely } from 'kysely'
 import type { DialectCaps } from './dialect.js'
 import type { Database } from './schema.js'
@@ -32,23 +34,42 @@ export interface HeadsQuery {
 }
 
 export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQuery): Promise<DueHead[]> {
-  const rows = caps.kind === 'mysql' ? await windowHeads(q, o) : await probedHeads(q, o)
+  const endpoints = caps.kind === 'mysql' ? await dueEndpointIdsMysql(q, o) : await pendingEndpointIds(q)
+  const rows = await probedHeads(q, caps, endpoints, o)
   return rows.map((r) => ({ ...r, next_attempt_at: Number(r.next_attempt_at) }))
 }
 
-const notIn = (col: string, list: readonly string[]) =>
-  list.length === 0 ? sql`` : sql` and ${sql.ref(col)} not in (${sql.join(list.map((v) => sql`${v}`))})`
-
-async function windowHeads(q: Kysely<Database>, o: HeadsQuery): Promise<DueHead[]> {
-  const res = await sql<DueHead>`
-    select id, endpoint_id, user_id, next_attempt_at from (
-      select id, endpoint_id, user_id, next_attempt_at,
-        row_number() over (partition by endpoint_id order by next_attempt_at, id) as nth
-      from deliveries
-      where status = 'pending' and next_attempt_at <= ${o.nowMs}${notIn('user_id', o.skipUsers)}${notIn('endpoint_id', o.skipEndpoints)}
-    ) per_endpoint
-    where nth <= ${o.perEndpoint}`.execute(q)
-  return res.rows
+/**
+ * MySQL: endpoints with a pending row, by a loose scan of deliveries_due_by_endpoint, less those of
+ * users left out (looked up by primary key: a probe of a left-out user's endpoint would return rows
+ * only to be dropped). One round trip per such endpoint (~0.1–0.2 ms), so a claim costs more with
+ * more endpoints waiting, never with more rows waiting.
+ */
+async function dueEndpointIdsMysql(q: Kysely<Database>, o: HeadsQuery): Promise<string[]> {
+  // One index dive per endpoint with a pending row, each its own statement: the loose index scan
+  // done by hand. MariaDB can answer a GROUP BY (status, endpoint_id) that way ("Using index for
+  // group-by": 0.5 ms beside 100,000 due rows of 3 endpoints), but it chooses so by its statistics,
+  // and beside 50,000 rows of 21 endpoints it read them all (85 ms) even with fresh statistics; its
+  // recursive CTE evaluates the step without the range (230,001 index reads).
+  const due: string[] = []
+  for (let after = ''; ;) {
+    // MIN() with the leading column fixed is one dive into the index ("Select tables optimized
+    // away", ~1 ms round trip); ORDER BY status, endpoint_id LIMIT 1 made MariaDB sort (50 ms).
+    const next = (await sql<{ endpoint_id: string | null }>`
+      select min(endpoint_id) as endpoint_id from deliveries where status = 'pending' and endpoint_id > ${after}`.execute(q)).rows[0]
+    if (!next?.endpoint_id) break
+    due.push(next.endpoint_id)
+    after = next.endpoint_id
+  }
+  if (o.skipUsers.length === 0 || due.length === 0) return due
+  // An endpoint deleted meanwhile has no row here: its rows are still claimed (and then closed by
+  // the runner's endpoint check), never left pending.
+  const skipped = new Set<string>()
+  for (let i = 0; i < due.length; i += PROBE_CHUNK) {
+    const owners = await q.selectFrom('endpoints').select('id').where('id', 'in', due.slice(i, i + PROBE_CHUNK)).where('user_id', 'in', [...o.skipUsers]).execute()
+    for (const r of owners) skipped.add(r.id)
+  }
+  return due.filter((e) => !skipped.has(e))
 }
 
 /** Endpoint ids per round of the loose scan; the recursion stays far below any limit. */
@@ -56,24 +77,30 @@ const ROUND = 200
 /** Endpoints read per statement when taking their first due rows. */
 const PROBE_CHUNK = 100
 
-async function probedHeads(q: Kysely<Database>, o: HeadsQuery): Promise<DueHead[]> {
+async function probedHeads(q: Kysely<Database>, caps: DialectCaps, candidates: readonly string[], o: HeadsQuery): Promise<DueHead[]> {
   const skipEndpoints = new Set(o.skipEndpoints)
   const skipUsers = new Set(o.skipUsers)
-  const endpoints = (await pendingEndpointIds(q)).filter((e) => !skipEndpoints.has(e))
+  const endpoints = candidates.filter((e) => !skipEndpoints.has(e))
   const out: DueHead[] = []
   for (let i = 0; i < endpoints.length; i += PROBE_CHUNK) {
-    // SQLite allows no parentheses around the members of a UNION, only derived tables (co-routines).
-    const probes = endpoints.slice(i, i + PROBE_CHUNK).map((e, n) => sql`select * from (
-      select id, endpoint_id, user_id, next_attempt_at from deliveries
-      where status = 'pending' and endpoint_id = ${e} and next_attempt_at <= ${o.nowMs}
-      order by next_attempt_at, id limit ${sql.lit(o.perEndpoint)}) as ${sql.raw(`p${n}`)}`)
+    const probes = endpoints.slice(i, i + PROBE_CHUNK).map((e, n) => {
+      // MariaDB, left to itself, read a probe by deliveries_claim (every due row oldest first,
+      // filtered by endpoint: 600 ms beside 50,000 older rows of others), so the index is named.
+      const from = caps.kind === 'mysql' ? sql`deliveries force index (deliveries_due_by_endpoint)` : sql`deliveries`
+      const probe = sql`select id, endpoint_id, user_id, next_attempt_at from ${from}
+        where status = 'pending' and endpoint_id = ${e} and next_attempt_at <= ${o.nowMs}
+        order by next_attempt_at, id limit ${sql.lit(o.perEndpoint)}`
+      // SQLite allows no parentheses around the members of a UNION, only derived tables
+      // (co-routines); MySQL needs the parentheses for a member's own ORDER BY and LIMIT.
+      return caps.kind === 'mysql' ? sql`(${probe})` : sql`select * from (${probe}) as ${sql.raw(`p${n}`)}`
+    })
     const res = await sql<DueHead>`${sql.join(probes, sql` union all `)}`.execute(q)
     for (const r of res.rows) if (!skipUsers.has(r.user_id)) out.push(r)
   }
   return out
 }
 
-/** Every endpoint id with a pending row, in index order, one index seek each. */
+/** SQLite: every endpoint id with a pending row, in index order, one index seek each. */
 async function pendingEndpointIds(q: Kysely<Database>): Promise<string[]> {
   const found: string[] = []
   let after = ''
