@@ -81,12 +81,12 @@ async function probedHeads(q: Kysely<Database>, caps: DialectCaps, candidates: r
   const skipEndpoints = new Set(o.skipEndpoints)
   const skipUsers = new Set(o.skipUsers)
   const endpoints = candidates.filter((e) => !skipEndpoints.has(e))
+  // MariaDB, left to itself, read a probe by deliveries_claim (every due row oldest first, filtered
+  // by endpoint: 600 ms beside 50,000 older rows of others), so the index is named.
+  const from = caps.kind === 'mysql' ? sql`deliveries force index (deliveries_due_by_endpoint)` : sql`deliveries`
   const out: DueHead[] = []
   for (let i = 0; i < endpoints.length; i += PROBE_CHUNK) {
     const probes = endpoints.slice(i, i + PROBE_CHUNK).map((e, n) => {
-      // MariaDB, left to itself, read a probe by deliveries_claim (every due row oldest first,
-      // filtered by endpoint: 600 ms beside 50,000 older rows of others), so the index is named.
-      const from = caps.kind === 'mysql' ? sql`deliveries force index (deliveries_due_by_endpoint)` : sql`deliveries`
       const probe = sql`select id, endpoint_id, user_id, next_attempt_at from ${from}
         where status = 'pending' and endpoint_id = ${e} and next_attempt_at <= ${o.nowMs}
         order by next_attempt_at, id limit ${sql.lit(o.perEndpoint)}`

@@ -37,9 +37,11 @@ export interface WriteOptions {
 export async function writeTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>, opts: WriteOptions = {}): Promise<T> {
   if (db.caps.kind !== 'sqlite') return db.db.transaction().execute(work)
   const deadline = Date.now() + LOCK_WAIT_MS
-  // A file database without the asynchronous flush (none here today) keeps the fsync in its commit.
-  const flushLater = (opts.durable ?? true) ? db.flushLog : undefined
-  const inCommitSync = (opts.durable ?? true) && !flushLater
+  const durable = opts.durable ?? true
+  // A database without the asynchronous flush (SQLite in memory: no WAL file) keeps the fsync
+  // setting in its commit.
+  const flushLater = durable ? db.flushLog : undefined
+  const inCommitSync = durable && !flushLater
   for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
     let locked = false
     try {

@@ -123,7 +123,6 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   // a claim after every healthy send would re-read that backlog hundreds of times a second (on
   // SQLite, on the one thread everything else runs on) and find nothing new.
   const waitingOn = new Set<string>()
-  const isWaiting = (userId: string, endpointId: string) => waitingOn.has(`u:${userId}`) || waitingOn.has(`e:${endpointId}`)
   // Sends of waited-on users or endpoints finished so far: a claim that skipped someone whose send
   // ended meanwhile is not "empty".
   let waitedFinishes = 0
