@@ -109,7 +109,7 @@ try {
     result.noisyNeighbour = []
     for (const d of dialects) {
       step(`noisy neighbour on ${d}`)
-      const r = await guard(`noisy ${d}`, () => noisyNeighbour(d, p.name === 'quick' ? 5 : 15, log))
+      const r = await guard(`noisy ${d}`, () => noisyNeighbour(d, p.name === 'quick' ? 5 : 10, log, undefined, undefined, p.name === 'quick' ? 2 : 3))
       if (r) result.noisyNeighbour.push(r)
     }
   }

@@ -132,6 +132,6 @@ function noisy(r: BenchResult): string[] {
   if (!r.noisyNeighbour?.length) return []
   const lat = (run: { latency: { p50: number; p99: number } | null; delivered: number; normalEvents: number }) =>
     run.latency ? `${run.latency.p50} / ${run.latency.p99} (${run.delivered} of ${run.normalEvents})` : `— (${run.delivered} of ${run.normalEvents})`
-  return ['## Noisy neighbour (normal users\' event→delivered, p50 / p99 ms)', '', table(['database', 'without the noisy user', 'with it', 'p99 ratio (target ≤ 1.5)'],
-    r.noisyNeighbour.map((x) => [x.dialect, lat(x.quiet), lat(x.withNoisy), x.p99Ratio ?? '—'])), '', r.noisyNeighbour[0]!.note, '']
+  return ['## Noisy neighbour (normal users\' event→delivered, p50 / p99 ms)', '', table(['database', 'without the noisy user', 'with it', 'p99 ratio (target ≤ 1.5)', 'ratio per pair'],
+    r.noisyNeighbour.map((x) => [x.dialect, lat(x.quiet), lat(x.withNoisy), x.p99Ratio ?? '—', (x.byPair ?? []).map((b) => b.ratio ?? '—').join(', ')])), '', r.noisyNeighbour[0]!.note, '']
 }

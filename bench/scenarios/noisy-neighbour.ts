@@ -4,7 +4,14 @@
 // at p99). Default limits (4 in flight, 2 per user, 1 per endpoint, 10 s timeout, default retry
 // schedule). How the service runs (one process, or service / receiver / sender as three
 // processes) is noisy/harness.ts; the figures are indicative either way on a 2-core machine.
-// Standalone: `npx tsx bench/scenarios/noisy-neighbour.ts [seconds] [sqlite|mysql] [events per second] [one-process|processes]`.
+//
+// The halves alternate in pairs (quiet, noisy; then noisy, quiet; …) and each condition's samples
+// are pooled before its p99 is taken. One p99 over one other from a single pair of 10–15 s halves
+// is mostly noise at these latencies: on 3 December two quiet halves of the same tree differed by
+// up to 1.66× (p99 10.8 against 17.9 ms), so a single pair's ratio ranged 0.5–2.3 for one build.
+// Alternating the order cancels a drift of the machine's load between the halves; every pair's
+// own ratio is reported beside the pooled one.
+// Standalone: `npx tsx bench/scenarios/noisy-neighbour.ts [seconds per half] [sqlite|mysql] [events per second] [one-process|processes] [pairs]`.
 import { pathToFileURL } from 'node:url'
 import { mintToken } from '../../server/auth/token.js'
 import { sign } from '../../server/signing/sign.js'
@@ -24,14 +31,24 @@ export interface NoisyRun {
   noisyEvents: number
 }
 
+export interface NoisyPair {
+  quietP99: number | null
+  noisyP99: number | null
+  ratio: number | null
+}
+
 export interface NoisyResult {
   dialect: Dialect
+  /** Per half; there are `pairs` halves of each kind. */
   seconds: number
+  pairs: number
   eventsPerSecond: number
   quiet: NoisyRun
   withNoisy: NoisyRun
-  /** withNoisy p99 / quiet p99. */
+  /** withNoisy p99 / quiet p99, each over the pooled samples of its halves. */
   p99Ratio: number | null
+  /** Each pair's own p99s and ratio, in the order run. */
+  byPair: NoisyPair[]
   note: string
 }
 
@@ -41,7 +58,9 @@ const TOTAL_RATE = 300
 /** The noisy user's share (a tenth); each of its events fans out to 20 hanging endpoints. */
 const NOISY_SHARE = 0.1
 
-async function oneRun(h: Harness, seconds: number, withNoisy: boolean, rate: number): Promise<NoisyRun> {
+type Half = NoisyRun & { samples: number[] }
+
+async function oneRun(h: Harness, seconds: number, withNoisy: boolean, rate: number): Promise<Half> {
   const call = async (userId: string, path: string, body: unknown) => {
     const res = await h.post(path, JSON.stringify(body), { 'content-type': 'application/json', authorization: `Bearer ${await mintToken(h.bridgeSecret, userId, Date.now())}` })
     if (res.status >= 300) throw new Error(`${path} answered ${res.status}: ${res.text}`)
@@ -86,10 +105,10 @@ async function oneRun(h: Harness, seconds: number, withNoisy: boolean, rate: num
   let arrivals = await h.arrivals()
   while (nowMs() < until && [...sent.keys()].some((id) => !arrivals.has(id))) { await sleep(100); arrivals = await h.arrivals() }
   const latency = [...sent].flatMap(([id, t0]) => (arrivals.has(id) ? [arrivals.get(id)! - t0] : []))
-  return { noisy: withNoisy, normalEvents: sent.size, delivered: latency.length, latency: summarize(latency), noisyEvents }
+  return { noisy: withNoisy, normalEvents: sent.size, delivered: latency.length, latency: summarize(latency), noisyEvents, samples: latency }
 }
 
-async function harnessRun(kind: HarnessKind, dialect: Dialect, seconds: number, withNoisy: boolean, rate: number): Promise<NoisyRun> {
+async function harnessRun(kind: HarnessKind, dialect: Dialect, seconds: number, withNoisy: boolean, rate: number): Promise<Half> {
   const fresh = await freshDatabase(dialect)
   const h = kind === 'processes' ? await processes(await buildService(), fresh.url) : await oneProcess(fresh.url)
   try {
@@ -100,18 +119,49 @@ async function harnessRun(kind: HarnessKind, dialect: Dialect, seconds: number, 
   }
 }
 
-export async function noisyNeighbour(dialect: Dialect, seconds: number, log: (s: string) => void = () => {}, rate = TOTAL_RATE, kind: HarnessKind = 'one-process'): Promise<NoisyResult> {
-  log(`noisy neighbour on ${dialect}: ${seconds} s without the noisy user`)
+export async function noisyNeighbour(
+  dialect: Dialect, seconds: number, log: (s: string) => void = () => {}, rate = TOTAL_RATE, kind: HarnessKind = 'one-process', pairs = 3,
+): Promise<NoisyResult> {
   // A warm-up half first, not reported: in one process the first half otherwise pays for the
   // JIT and the first connections, which made the quiet half's p99 the larger one (ratio < 1).
+  log(`noisy neighbour on ${dialect}: warm-up, then ${pairs} pairs of ${seconds} s halves`)
   await harnessRun(kind, dialect, Math.min(3, seconds / 2), false, rate)
-  const quiet = await harnessRun(kind, dialect, seconds, false, rate)
-  log(`noisy neighbour on ${dialect}: ${seconds} s with it`)
-  const withNoisy = await harnessRun(kind, dialect, seconds, true, rate)
-  const p99Ratio = quiet.latency && withNoisy.latency ? r2(withNoisy.latency.p99 / quiet.latency.p99) : null
+  const quiet: Half[] = []
+  const noisy: Half[] = []
+  const byPair: NoisyPair[] = []
+  for (let i = 0; i < pairs; i++) {
+    // Quiet first in even pairs, noisy first in odd ones.
+    const order = i % 2 === 0 ? [false, true] : [true, false]
+    const got: Record<string, Half> = {}
+    for (const withNoisy of order) {
+      log(`noisy neighbour on ${dialect}: pair ${i + 1} of ${pairs}, ${withNoisy ? 'with' : 'without'} the noisy user`)
+      got[String(withNoisy)] = await harnessRun(kind, dialect, seconds, withNoisy, rate)
+    }
+    quiet.push(got['false']!)
+    noisy.push(got['true']!)
+    byPair.push(pairOf(got['false']!, got['true']!))
+  }
+  const q = pool(quiet, false)
+  const n = pool(noisy, true)
+  const p99Ratio = q.latency && n.latency ? r2(n.latency.p99 / q.latency.p99) : null
   return {
-    dialect, seconds, eventsPerSecond: rate, quiet, withNoisy, p99Ratio,
-    note: `${NORMAL_USERS} normal users at ${rate * (1 - NOISY_SHARE)} ev/s in all, one endpoint each, receiver answers at once; the noisy user adds ${rate * NOISY_SHARE} ev/s to ${HANGING_ENDPOINTS} endpoints that never answer (10 s timeout). ${kind === 'processes' ? 'Service, receiver and event sender as three processes' : 'One process for service, ingest and receiver'} on a 2-core machine: indicative figures.`,
+    dialect, seconds, pairs, eventsPerSecond: rate, quiet: q, withNoisy: n, p99Ratio, byPair,
+    note: `${NORMAL_USERS} normal users at ${rate * (1 - NOISY_SHARE)} ev/s in all, one endpoint each, receiver answers at once; the noisy user adds ${rate * NOISY_SHARE} ev/s to ${HANGING_ENDPOINTS} endpoints that never answer (10 s timeout). ${pairs} alternating pairs of ${seconds} s halves, samples pooled per condition (ratio per pair: ${byPair.map((b) => b.ratio ?? '—').join(', ')}). ${kind === 'processes' ? 'Service, receiver and event sender as three processes' : 'One process for service, ingest and receiver'} on a 2-core machine: indicative figures.`,
+  }
+}
+
+function pairOf(quiet: Half, noisy: Half): NoisyPair {
+  const quietP99 = quiet.latency?.p99 ?? null
+  const noisyP99 = noisy.latency?.p99 ?? null
+  return { quietP99, noisyP99, ratio: quietP99 && noisyP99 ? r2(noisyP99 / quietP99) : null }
+}
+
+/** One condition's halves as one run: counts added, latencies summarised over all their samples. */
+function pool(halves: Half[], withNoisy: boolean): NoisyRun {
+  const sum = (f: (h: Half) => number) => halves.reduce((a, h) => a + f(h), 0)
+  return {
+    noisy: withNoisy, normalEvents: sum((h) => h.normalEvents), delivered: sum((h) => h.delivered),
+    latency: summarize(halves.flatMap((h) => h.samples)), noisyEvents: sum((h) => h.noisyEvents),
   }
 }
 
@@ -120,7 +170,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const dialect = (process.argv[3] ?? 'sqlite') as Dialect
   const rate = Number(process.argv[4] ?? TOTAL_RATE)
   const kind = (process.argv[5] ?? 'one-process') as HarnessKind
-  const result = await noisyNeighbour(dialect, seconds, (s) => process.stderr.write(`${s}\n`), rate, kind)
+  const pairs = Number(process.argv[6] ?? 3)
+  const result = await noisyNeighbour(dialect, seconds, (s) => process.stderr.write(`${s}\n`), rate, kind, pairs)
   process.stdout.write(JSON.stringify(result, null, 2) + '\n')
   process.exit(0)
 }
