@@ -15,6 +15,7 @@ import { afterSend } from './outcome.js'
 import { prepareJobs, type Job } from './prepare.js'
 import { releaseClaims } from './release.js'
 import { sendBoundMs } from './sender.js'
+import { Turns } from './turns.js'
 import type { HandOffDesk } from './hand-off.js'
 import type { SendResult, EngineDeps } from './types.js'
 
@@ -107,12 +108,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   // global slot: a job whose user or endpoint is at its cap is given back at once, never parked.
   const local = new Map<Job, number>()
   const running = new Set<Promise<void>>()
-  // Turns: the sequence number of each user's and endpoint's last start. The next job started is
-  // the one whose user started longest ago, then whose endpoint did (round-robin by user, then
-  // by endpoint), whatever order the rows came in.
-  let turn = 0
-  const userTurn = new Map<string, number>()
-  const endpointTurn = new Map<string, number>()
+  // Round-robin by user, then by endpoint, whatever order the rows came in (turns.ts).
+  const turns = new Turns()
   // At most one claim (claimDue + prepareJobs) in flight, running beside the sends.
   let claiming: Promise<void> | null = null
   let drained = opts.startDrained ?? false
@@ -162,9 +159,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     local.delete(job)
     const { user_id: userId, endpoint_id: endpointId } = job.claim
     limiter.start(userId, endpointId, job.rate, clock.now())
-    turn += 1
-    userTurn.set(userId, turn)
-    endpointTurn.set(endpointId, turn)
+    turns.started(job)
     const task = (async () => {
       let result: SendResult
       let startedAt = clock.now()
@@ -262,15 +257,20 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     ready = 0
     const now = clock.now()
     const wallNow = performance.now()
-    const order = [...local.keys()].sort((a, b) =>
-      (userTurn.get(a.claim.user_id) ?? 0) - (userTurn.get(b.claim.user_id) ?? 0) ||
-      (endpointTurn.get(a.claim.endpoint_id) ?? 0) - (endpointTurn.get(b.claim.endpoint_id) ?? 0))
+    // Each free slot to the job whose turn it is (turns.ts); jobs too close to their lease's end
+    // are given back below instead.
+    const startable = (job: Job) => job.claim.leaseUntil - now >= startMargin && limiter.canStart(job.claim.user_id, job.claim.endpoint_id, job.rate, now)
+    while (limiter.hasRoom()) {
+      const job = turns.next(local.keys(), startable)
+      if (!job) break
+      launch(job)
+    }
+    // What could not start: give back, put off (rate limit) or count as ready for the next slot.
     const release: Job[] = []
     const later = new Map<number, Job[]>()
-    for (const job of order) {
+    for (const job of local.keys()) {
       const { user_id: userId, endpoint_id: endpointId } = job.claim
       if (job.claim.leaseUntil - now < startMargin) { release.push(job); continue }
-      if (limiter.canStart(userId, endpointId, job.rate, now)) { launch(job); continue }
       const ownRoom = limiter.userBusy(userId) < limiter.perUser && limiter.endpointBusy(endpointId) < limiter.perEndpoint
       const rateWait = job.rate ? limiter.rateWaitMs(endpointId, job.rate, now) : 0
       if (ownRoom && rateWait > 0) {
