@@ -88,25 +88,39 @@ export const FAIR_DEPTH = 4
 /** A fair claim whose picks were all taken by another claimer in between is tried again, this often. */
 const FAIR_TRIES = 3
 
-export async function claimDue(db: Db, o: { owner: string; nowMs: number; limit: number; leaseMs: number; fair?: FairShare }): Promise<Claim[]> {
-  if (!o.fair) return claimOnce(db, o)
+export async function claimDue(db: Db, o: ClaimOptions): Promise<Claim[]> {
+  return o.fair ? (await claimFair(db, { ...o, fair: o.fair })).claims : claimOnce(db, o)
+}
+
+export interface FairClaim {
+  claims: Claim[]
+  /** Users (`u:id`) and endpoints (`e:id`) left out of this claim that have rows due (due-heads.ts). */
+  leftOut: Set<string>
+}
+
+/** A fair claim, and whom it had to leave out while they had rows due. */
+export async function claimFair(db: Db, o: ClaimOptions & { fair: FairShare }): Promise<FairClaim> {
   // The fair pick reads without locks, so several processes picking at the same moment pick the
   // same rows and all but one find them locked or leased. Empty-handed is not "nothing due":
   // pick again (a new transaction, so a new snapshot, where those rows are no longer due).
   for (let i = 1; ; i++) {
-    const lost = { count: 0 }
-    const claims = await claimOnce(db, o, lost)
-    if (claims.length > 0 || lost.count === 0 || i >= FAIR_TRIES) return claims
+    const seen: PickReport = { lost: 0, leftOut: new Set() }
+    const claims = await claimOnce(db, o, seen)
+    if (claims.length > 0 || seen.lost === 0 || i >= FAIR_TRIES) return { claims, leftOut: seen.leftOut }
   }
 }
 
-async function claimOnce(db: Db, o: { owner: string; nowMs: number; limit: number; leaseMs: number; fair?: FairShare }, lost = { count: 0 }): Promise<Claim[]> {
+interface ClaimOptions { owner: string; nowMs: number; limit: number; leaseMs: number; fair?: FairShare }
+/** What a fair pick saw besides its rows: picks another claimer took first, and who was left out. */
+interface PickReport { lost: number; leftOut: Set<string> }
+
+async function claimOnce(db: Db, o: ClaimOptions, seen: PickReport = { lost: 0, leftOut: new Set() }): Promise<Claim[]> {
   const leaseUntil = o.nowMs + o.leaseMs
   // A short transaction: lock, mark, commit. Nothing slow happens inside it. On SQLite it holds
   // the write lock from its first statement, so no other process can lease the same rows.
   return writeTransaction(db, async (trx) => {
     const due = o.fair
-      ? await selectFairDue(trx, db.caps, o.nowMs, o.limit, o.fair, lost)
+      ? await selectFairDue(trx, db.caps, o.nowMs, o.limit, o.fair, seen)
       : await selectDue(trx, db.caps.skipLocked, o.nowMs, o.limit).execute()
     if (due.length === 0) return []
     const ids = due.map((r) => r.id)
@@ -168,13 +182,14 @@ type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: stri
  * locks, so the rows are then locked by id with SKIP LOCKED and the due check repeated: a row
  * another claimer took in between is left out.
  */
-async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: number, limit: number, f: FairShare, lost: { count: number }): Promise<DueRow[]> {
+async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: number, limit: number, f: FairShare, seen: PickReport): Promise<DueRow[]> {
   // No endpoint can give the batch more than `limit` rows: its k-th row is at least its user's
   // k-th, so it would come after `limit` rows of earlier rounds. A claim with room for 2 reads 2
   // rows per endpoint, not 4 × the endpoint cap (a drain at 64 in flight claimed ~500 times a
   // second and read 768 rows each time to take 2: 66 % of the worker's CPU).
   const perEndpoint = Math.min(f.perEndpoint, limit)
-  const candidates = await dueHeads(trx, caps, { nowMs, perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints })
+  const { heads: candidates, leftOut } = await dueHeads(trx, caps, { nowMs, perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints })
+  seen.leftOut = leftOut
   const older = (a: { next_attempt_at: number; id: string }, b: { next_attempt_at: number; id: string }) =>
     a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   // Number each user's rows oldest first, after the ones it already holds; keep perUser in all
@@ -204,6 +219,6 @@ async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: nu
   // The due check in code, not in the WHERE: with it there SQLite's planner reads the
   // deliveries_claim range (every due row) instead of looking the ids up by primary key.
   const due = rows.filter((r) => r.status === 'pending' && Number(r.next_attempt_at) <= nowMs)
-  lost.count = order.size - due.length
+  seen.lost = order.size - due.length
   return due.sort((a, b) => order.get(a.id)! - order.get(b.id)!).map(({ status, next_attempt_at, ...r }) => r)
 }

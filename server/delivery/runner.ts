@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks'
 import { buildDeliveryHeaders } from '../signing/headers.js'
 import { withCustomHeaders } from '../endpoints/custom-headers.js'
 import { AckQueue } from './ack-queue.js'
-import { claimDue, FAIR_DEPTH, leaseMsFor, type FairShare } from './claim.js'
+import { claimFair, FAIR_DEPTH, leaseMsFor, type FairShare } from './claim.js'
 import { EndpointGuard } from './endpoint-guard.js'
 import { afterSend } from './outcome.js'
 import { prepareJobs, type Job } from './prepare.js'
@@ -115,14 +115,16 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   let drained = opts.startDrained ?? false
   let idleUntil = 0
   // Users and endpoints known to have due rows this process had no room for: left out by the last
-  // claim (at their cap here), or refused by hand-off for want of a slot. When one of THEIR sends
-  // ends, claim again. Other sends ending do not: with a hostile user's backlog due and unclaimable,
-  // a claim after every healthy send would re-read that backlog hundreds of times a second (on
-  // SQLite, on the one thread everything else runs on) and find nothing new.
+  // claim while they had rows due (at their cap here), or refused by hand-off for want of a slot.
+  // When one of THEIR sends ends, claim again. Other sends ending do not: with a hostile user's
+  // backlog due and unclaimable, a claim after every healthy send would re-read that backlog hundreds
+  // of times a second (on SQLite, on the one thread everything else runs on) and find nothing new.
   const waitingOn = new Set<string>()
-  // Sends of waited-on users or endpoints finished so far: a claim that skipped someone whose send
-  // ended meanwhile is not "empty".
-  let waitedFinishes = 0
+  // While a claim is in flight: keys hand-off blocked (they stay waited on whatever the claim saw)
+  // and waited-on keys whose send ended (a claim that left out someone who finished meanwhile, and
+  // had rows due, is not "empty").
+  const blockedDuringClaim = new Set<string>()
+  const finishedDuringClaim = new Set<string>()
   /**
    * A send of a waited-on user or endpoint ended: claim again only if this runner's queue for it
    * (claimed or handed off, not started) has run below refillAt of its cap. While that queue still
@@ -178,7 +180,11 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         result = { ok: false, statusCode: null, durationMs: 0, errorClass: 'error', error: `could not send: ${(err as Error).message}`, retryAfterMs: null, responseExcerpt: '' }
       } finally {
         limiter.finish(userId, endpointId)
-        if (worthClaimFor(userId, endpointId)) { waitedFinishes += 1; drained = false; idleUntil = 0 }
+        if (worthClaimFor(userId, endpointId)) {
+          finishedDuringClaim.add(`u:${userId}`).add(`e:${endpointId}`)
+          drained = false
+          idleUntil = 0
+        }
       }
       acks.push(afterSend(job.claim, result, startedAt, clock.now(), config, deps.random, job.claim.trigger, logged))
     })()
@@ -213,16 +219,22 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   const claimAhead = () => {
     const fair = fairShare()
     const limit = Math.min(batchSize, Math.max(1, limiter.total + lookAhead - limiter.busy - ready - (desk?.reserved().total ?? 0)) * 2)
-    const finishesBefore = waitedFinishes
-    // From now on a send of someone this claim leaves out makes the next claim worth its read.
+    // Until the claim says who had rows due, wait on everyone it leaves out: a send of theirs that
+    // ends meanwhile makes the next claim worth its read.
+    const leaving = [...fair.skipUsers.map((u) => `u:${u}`), ...fair.skipEndpoints.map((e) => `e:${e}`)]
     waitingOn.clear()
-    for (const u of fair.skipUsers) waitingOn.add(`u:${u}`)
-    for (const e of fair.skipEndpoints) waitingOn.add(`e:${e}`)
+    for (const k of leaving) waitingOn.add(k)
+    blockedDuringClaim.clear()
+    finishedDuringClaim.clear()
     claiming = (async () => {
       try {
-        const claims = await claimDue(db, { owner: opts.owner, nowMs: clock.now(), limit, leaseMs, fair })
+        const { claims, leftOut } = await claimFair(db, { owner: opts.owner, nowMs: clock.now(), limit, leaseMs, fair })
+        // Then only on those with rows due (and those hand-off refused meanwhile): a healthy
+        // endpoint left out because its one request was in flight, with nothing behind it, wakes
+        // no claim when that request ends.
+        for (const k of leaving) if (!leftOut.has(k) && !blockedDuringClaim.has(k)) waitingOn.delete(k)
         summary.claimed += claims.length
-        drained = claims.length === 0 && waitedFinishes === finishesBefore
+        drained = claims.length === 0 && ![...finishedDuringClaim].some((k) => waitingOn.has(k))
         if (drained) idleUntil = performance.now() + idlePollMs
         const { jobs, unsendable } = await prepareJobs(db, claims, config, clock.now())
         acks.push(...unsendable)
@@ -297,7 +309,10 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   const intake = () => {
     // Rows an ingest left due because their user or endpoint had no free slot here: claim them
     // when one of those sends ends (the desk does not wake the loop for them).
-    for (const key of desk?.takeBlocked() ?? []) waitingOn.add(key)
+    for (const key of desk?.takeBlocked() ?? []) {
+      waitingOn.add(key)
+      if (claiming) blockedDuringClaim.add(key)
+    }
     if (!desk || desk.waiting() === 0) return
     for (const job of desk.take()) {
       summary.handedOff += 1
