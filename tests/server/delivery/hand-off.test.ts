@@ -14,6 +14,10 @@ import { startScheduler } from '../../../server/delivery/scheduler.js'
 import { leaseMsFor } from '../../../server/delivery/claim.js'
 import type { RunSummary } from '../../../server/delivery/runner.js'
 import { waitUntil } from '../../helpers/wait.js'
+import { HandOffDesk } from '../../../server/delivery/hand-off.js'
+import { SendLimiter } from '../../../server/delivery/limiter.js'
+import { manualClock } from '../../../server/clock.js'
+import { createLogger } from '../../../server/log.js'
 
 async function ingest(app: TestApp, userId = 'u1') {
   const event = { ...structuredClone(EXAMPLES['email.failed']), id: newId('evt'), user_id: userId }
@@ -174,3 +178,30 @@ for (const dialect of dialects()) {
     })
   })
 }
+
+describe('the hand-off desk', () => {
+  const t = useTestDb('sqlite')
+  const row = (userId: string, endpointId: string) =>
+    ({ id: newId('dlv'), event_id: newId('evt'), endpoint_id: endpointId, user_id: userId, event_type: 'email.failed', payload: '{}', rate: null })
+
+  it('counts the rows of a user with no free slot as waiting on that user, not as due for a claim now, even when every global slot is taken', () => {
+    // Before, the global check came first: each new event of a user whose two requests hang, while
+    // all four slots were busy, woke a claim that skipped that user and found nothing (~290 empty
+    // claims in a 15 s noisy-neighbour half on SQLite).
+    const limiter = new SendLimiter(2, 2, 1)
+    let leftDue = -1
+    const desk = new HandOffDesk({
+      db: t.db, clock: manualClock(), log: createLogger({ level: 'silent' }), limiter, owner: 'me', leaseMs: 60_000, lookAhead: 0,
+      onCommitted(_handedOff, due) { leftDue = due },
+    })
+    limiter.start('noisy', 'hang-1')
+    limiter.start('noisy', 'hang-2')
+    const ticket = desk.open()!
+    expect(ticket.plan([row('noisy', 'hang-3'), row('noisy', 'hang-4'), row('quiet', 'ok-1')])).toEqual([null, null, null])
+    ticket.commit()
+    // Only the quiet user's row waits for a claim (for a global slot); the noisy user's two wait
+    // for one of its own sends to end.
+    expect(leftDue).toBe(1)
+    expect(desk.takeBlocked()).toEqual(['u:noisy'])
+  })
+})
