@@ -1,11 +1,20 @@
 // Collects finished attempts and writes them in batches: while one batch commits, the next one
-// fills up, so under load many acks share one transaction and at low load each goes out at once.
+// fills up, so under load many acks share one transaction. A first ack waits ACK_GATHER_MS for
+// others before its transaction starts, unless the pass ends first (drain writes at once).
 import { finishDeliveries } from './complete.js'
 import { applyEndpointEffects } from './endpoint-health.js'
 import type { Finish } from './outcome.js'
 import type { EngineDeps } from './types.js'
 
 const MAX_BATCH = 200
+/**
+ * How long a first finished attempt waits for others before its write starts. Without it, sends
+ * finishing one by one at a few hundred a second each got a transaction of their own: on SQLite,
+ * in the service's only thread, 2,900 ack transactions in a 15 s noisy-neighbour half (1.4 acks
+ * each) against 750 with 5 ms, and the normal users' time from the 202 to arrival fell from p50
+ * 1.6–1.9 to 0.8 ms. The row's status shows 5 ms later; the request itself is not delayed.
+ */
+export const ACK_GATHER_MS = 5
 /** Waits before retrying a failed result write (deadlock victim, busy SQLite file, brief outage). */
 const FIRST_WAIT_MS = 100
 const MAX_WAIT_MS = 2_000
@@ -17,17 +26,33 @@ const MAX_RETRY_MS = 15_000
 export class AckQueue {
   private pending: Finish[] = []
   private flushing: Promise<void> | null = null
+  /** Starts the gathered write now instead of when ACK_GATHER_MS is up. */
+  private writeNow: (() => void) | null = null
 
   constructor(private readonly deps: EngineDeps, private readonly onApplied: (applied: Finish[]) => void = () => {}) {}
 
   push(...items: Finish[]): void {
     if (items.length === 0) return
     this.pending.push(...items)
-    if (!this.flushing) this.flushing = new Promise((resolve) => setImmediate(resolve)).then(() => this.flushAll()).finally(() => { this.flushing = null })
+    if (this.flushing) return
+    this.flushing = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.writeNow?.(), ACK_GATHER_MS)
+      this.writeNow = () => {
+        clearTimeout(timer)
+        this.writeNow = null
+        resolve()
+      }
+    }).then(() => this.flushAll()).finally(() => { this.flushing = null })
   }
 
-  /** Resolves when everything pushed so far is written (or given up on). */
+  /**
+   * Resolves when everything pushed so far is written (or given up on). Writes at once: a pass
+   * that ends must not wait out the gathering (handed-off jobs arriving meanwhile wait for the
+   * next pass, which starts only after this one: in the quiet half of the noisy-neighbour bench
+   * that added ~5 ms at p90).
+   */
   async drain(): Promise<void> {
+    this.writeNow?.()
     while (this.flushing) await this.flushing
   }
 
