@@ -65,7 +65,7 @@ function connectSqlite(path: string): Db {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
   const wal = walSync(path)
   return {
-    db, caps: { kind: 'sqlite', skipLocked: false }, version,
+    db, caps: { kind: 'sqlite', skipLocked: false, onServiceThread: true }, version,
     ...(wal ? { flushLog: wal.flush } : {}),
     close: async () => { await db.destroy(); await wal?.close() },
   }
@@ -106,7 +106,7 @@ async function connectMysql(url: string, poolSize: number): Promise<Db> {
     await db.destroy()
     throw new DatabaseError(refusal)
   }
-  return { db, caps: { kind: 'mysql', skipLocked: true }, version, close: () => db.destroy() }
+  return { db, caps: { kind: 'mysql', skipLocked: true, onServiceThread: false }, version, close: () => db.destroy() }
 }
 
 /** Hides the password in a database URL before it goes into a message. */

@@ -4,6 +4,12 @@ export interface DialectCaps {
   kind: 'mysql' | 'sqlite'
   /** MySQL 8.0.1+ / MariaDB 10.6+: claims use FOR UPDATE SKIP LOCKED. SQLite has one writer at a time. */
   skipLocked: boolean
+  /**
+   * The database's work runs on the service's own thread (SQLite: better-sqlite3 is synchronous),
+   * so every transaction costs the thread that also answers requests and sends deliveries.
+   * Writes worth batching are gathered for a few ms there (delivery/ack-queue.ts).
+   */
+  onServiceThread: boolean
 }
 
 export const MIN_MYSQL = [8, 0, 1] as const

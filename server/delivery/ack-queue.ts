@@ -1,6 +1,7 @@
 // Collects finished attempts and writes them in batches: while one batch commits, the next one
-// fills up, so under load many acks share one transaction. A first ack waits ACK_GATHER_MS for
-// others before its transaction starts, unless the pass ends first (drain writes at once).
+// fills up, so under load many acks share one transaction. On SQLite a first ack waits
+// ACK_GATHER_MS for others before its transaction starts, unless the pass ends first (drain writes
+// at once); elsewhere it goes out on the next turn of the event loop.
 import { finishDeliveries } from './complete.js'
 import { applyEndpointEffects } from './endpoint-health.js'
 import type { Finish } from './outcome.js'
@@ -8,11 +9,14 @@ import type { EngineDeps } from './types.js'
 
 const MAX_BATCH = 200
 /**
- * How long a first finished attempt waits for others before its write starts. Without it, sends
- * finishing one by one at a few hundred a second each got a transaction of their own: on SQLite,
- * in the service's only thread, 2,900 ack transactions in a 15 s noisy-neighbour half (1.4 acks
- * each) against 750 with 5 ms, and the normal users' time from the 202 to arrival fell from p50
- * 1.6–1.9 to 0.8 ms. The row's status shows 5 ms later; the request itself is not delayed.
+ * How long a first finished attempt waits for others before its write starts, where the database
+ * runs on the service's thread (SQLite). Without it, sends finishing one by one at a few hundred a
+ * second each got a transaction of their own: 2,900 ack transactions in a 15 s noisy-neighbour
+ * half (1.4 acks each) against 750 with 5 ms, and the normal users' time from the 202 to arrival
+ * fell from p50 1.6–1.9 to 0.8 ms. The row's status shows 5 ms later; the request is not delayed.
+ * On MariaDB, whose work runs in its own process, the same 5 ms did not help the noisy-neighbour
+ * bench (pooled ratios 1.23, 0.97, 1.75, 1.76, 2.63 against 0.93, 1.15 without, on 3 December), so
+ * it is not used there.
  */
 export const ACK_GATHER_MS = 5
 /** Waits before retrying a failed result write (deadlock victim, busy SQLite file, brief outage). */
@@ -36,11 +40,18 @@ export class AckQueue {
     this.pending.push(...items)
     if (this.flushing) return
     this.flushing = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.writeNow?.(), ACK_GATHER_MS)
+      let cancel = () => {}
       this.writeNow = () => {
-        clearTimeout(timer)
+        cancel()
         this.writeNow = null
         resolve()
+      }
+      if (this.deps.db.caps.onServiceThread) {
+        const timer = setTimeout(() => this.writeNow?.(), ACK_GATHER_MS)
+        cancel = () => clearTimeout(timer)
+      } else {
+        const next = setImmediate(() => this.writeNow?.())
+        cancel = () => clearImmediate(next)
       }
     }).then(() => this.flushAll()).finally(() => { this.flushing = null })
   }
