@@ -46,9 +46,11 @@ export interface Heads {
 
 export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQuery): Promise<Heads> {
   const { endpoints, ofSkippedUsers } = caps.kind === 'mysql' ? await dueEndpointIdsMysql(q, o) : { endpoints: await pendingEndpointIds(q), ofSkippedUsers: new Set<string>() }
-  const rows = await probedHeads(q, caps, endpoints, ofSkippedUsers, o)
   const skipUsers = new Set(o.skipUsers)
   const skipEndpoints = new Set(o.skipEndpoints)
+  // A left-out endpoint, or on MySQL one known to be a left-out user's, is only asked whether it has
+  // a row due.
+  const rows = await probedHeads(q, caps, endpoints, (e) => skipEndpoints.has(e) || ofSkippedUsers.has(e), o)
   const heads: DueHead[] = []
   const leftOut = new Set<string>()
   for (const r of rows) {
@@ -102,16 +104,15 @@ const PROBE_CHUNK = 100
  * out) is asked for one row only: not to take it, but to learn whether it has anything due.
  */
 async function probedHeads(
-  q: Kysely<Database>, caps: DialectCaps, endpoints: readonly string[], ofSkippedUsers: ReadonlySet<string>, o: HeadsQuery,
+  q: Kysely<Database>, caps: DialectCaps, endpoints: readonly string[], oneRowOnly: (endpointId: string) => boolean, o: HeadsQuery,
 ): Promise<DueHead[]> {
-  const skipEndpoints = new Set(o.skipEndpoints)
   // MariaDB, left to itself, read a probe by deliveries_claim (every due row oldest first, filtered
   // by endpoint: 600 ms beside 50,000 older rows of others), so the index is named.
   const from = caps.kind === 'mysql' ? sql`deliveries force index (deliveries_due_by_endpoint)` : sql`deliveries`
   const out: DueHead[] = []
   for (let i = 0; i < endpoints.length; i += PROBE_CHUNK) {
     const probes = endpoints.slice(i, i + PROBE_CHUNK).map((e, n) => {
-      const limit = skipEndpoints.has(e) || ofSkippedUsers.has(e) ? 1 : o.perEndpoint
+      const limit = oneRowOnly(e) ? 1 : o.perEndpoint
       const probe = sql`select id, endpoint_id, user_id, next_attempt_at from ${from}
         where status = 'pending' and endpoint_id = ${e} and next_attempt_at <= ${o.nowMs}
         order by next_attempt_at, id limit ${sql.lit(limit)}`
