@@ -181,7 +181,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
       } finally {
         limiter.finish(userId, endpointId)
         if (worthClaimFor(userId, endpointId)) {
-          finishedDuringClaim.add(`u:${userId}`).add(`e:${endpointId}`)
+          if (claiming) finishedDuringClaim.add(`u:${userId}`).add(`e:${endpointId}`)
           drained = false
           idleUntil = 0
         }
