@@ -130,27 +130,29 @@ export async function noisyNeighbour(
   const noisy: Half[] = []
   const byPair: NoisyPair[] = []
   for (let i = 0; i < pairs; i++) {
-    // Quiet first in even pairs, noisy first in odd ones.
-    const order = i % 2 === 0 ? [false, true] : [true, false]
-    const got: Record<string, Half> = {}
-    for (const withNoisy of order) {
+    const half = (withNoisy: boolean) => {
       log(`noisy neighbour on ${dialect}: pair ${i + 1} of ${pairs}, ${withNoisy ? 'with' : 'without'} the noisy user`)
-      got[String(withNoisy)] = await harnessRun(kind, dialect, seconds, withNoisy, rate)
+      return harnessRun(kind, dialect, seconds, withNoisy, rate)
     }
-    quiet.push(got['false']!)
-    noisy.push(got['true']!)
-    byPair.push(pairOf(got['false']!, got['true']!))
+    // Quiet first in even pairs, noisy first in odd ones.
+    const quietFirst = i % 2 === 0
+    const first = await half(!quietFirst)
+    const second = await half(quietFirst)
+    const [q, n] = quietFirst ? [first, second] : [second, first]
+    quiet.push(q)
+    noisy.push(n)
+    byPair.push(pairOf(q, n))
   }
   const q = pool(quiet, false)
   const n = pool(noisy, true)
-  const p99Ratio = q.latency && n.latency ? r2(n.latency.p99 / q.latency.p99) : null
+  const p99Ratio = pairOf(q, n).ratio
   return {
     dialect, seconds, pairs, eventsPerSecond: rate, quiet: q, withNoisy: n, p99Ratio, byPair,
     note: `${NORMAL_USERS} normal users at ${rate * (1 - NOISY_SHARE)} ev/s in all, one endpoint each, receiver answers at once; the noisy user adds ${rate * NOISY_SHARE} ev/s to ${HANGING_ENDPOINTS} endpoints that never answer (10 s timeout). ${pairs} alternating pairs of ${seconds} s halves, samples pooled per condition (ratio per pair: ${byPair.map((b) => b.ratio ?? '—').join(', ')}). ${kind === 'processes' ? 'Service, receiver and event sender as three processes' : 'One process for service, ingest and receiver'} on a 2-core machine: indicative figures.`,
   }
 }
 
-function pairOf(quiet: Half, noisy: Half): NoisyPair {
+function pairOf(quiet: NoisyRun, noisy: NoisyRun): NoisyPair {
   const quietP99 = quiet.latency?.p99 ?? null
   const noisyP99 = noisy.latency?.p99 ?? null
   return { quietP99, noisyP99, ratio: quietP99 && noisyP99 ? r2(noisyP99 / quietP99) : null }
