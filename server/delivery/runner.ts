@@ -122,9 +122,11 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   const waitingOn = new Set<string>()
   // While a claim is in flight: keys hand-off blocked (they stay waited on whatever the claim saw)
   // and waited-on keys whose send ended (a claim that left out someone who finished meanwhile, and
-  // had rows due, is not "empty").
+  // had rows due, is not "empty"), and whether a wake came (rows committed after the claim's read
+  // began are not in its answer, so an empty answer does not make the loop idle).
   const blockedDuringClaim = new Set<string>()
   const finishedDuringClaim = new Set<string>()
+  let wokenDuringClaim = false
   /**
    * A send of a waited-on user or endpoint ended: claim again only if this runner's queue for it
    * (claimed or handed off, not started) has run below refillAt of its cap. While that queue still
@@ -226,6 +228,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     for (const k of leaving) waitingOn.add(k)
     blockedDuringClaim.clear()
     finishedDuringClaim.clear()
+    wokenDuringClaim = false
     claiming = (async () => {
       try {
         const { claims, leftOut } = await claimFair(db, { owner: opts.owner, nowMs: clock.now(), limit, leaseMs, fair })
@@ -234,7 +237,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         // no claim when that request ends.
         for (const k of leaving) if (!leftOut.has(k) && !blockedDuringClaim.has(k)) waitingOn.delete(k)
         summary.claimed += claims.length
-        drained = claims.length === 0 && ![...finishedDuringClaim].some((k) => waitingOn.has(k))
+        drained = claims.length === 0 && !wokenDuringClaim && ![...finishedDuringClaim].some((k) => waitingOn.has(k))
         if (drained) idleUntil = performance.now() + idlePollMs
         const { jobs, unsendable } = await prepareJobs(db, claims, config, clock.now())
         acks.push(...unsendable)
@@ -342,9 +345,13 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         await Promise.race(running)
         continue
       }
+      // Anything signalled from here on (a wake, a hand-off, a send ending) ends the wait below at
+      // once, even if it came while this turn was awaiting the database.
+      const seen = limiter.mark()
       if (opts.takeWake?.()) {
         drained = false
         idleUntil = 0
+        if (claiming) wokenDuringClaim = true
       }
       // Handed-off jobs start first, before a claim's statements take the connection.
       landed = false
@@ -358,11 +365,11 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
       if (running.size > 0 || local.size > 0 || claiming || prefetch.size > 0) {
         // Wake on whichever comes first: a send finishing (a slot is free), the claim landing, or
         // a hand-off (the desk pokes the limiter).
-        const changed = limiter.changed(untilPoll > 0 ? Math.max(5, Math.min(LOCAL_WAIT_MS, untilPoll)) : LOCAL_WAIT_MS)
+        const changed = limiter.changed(untilPoll > 0 ? Math.max(5, Math.min(LOCAL_WAIT_MS, untilPoll)) : LOCAL_WAIT_MS, seen)
         await (claiming ? Promise.race([changed, claiming]) : changed)
       } else {
         const ms = Math.max(5, Math.min(untilPoll, idlePollMs))
-        await (desk ? limiter.changed(ms) : sleep(ms))
+        await (desk ? limiter.changed(ms, seen) : sleep(ms))
       }
     }
   } finally {
