@@ -132,6 +132,8 @@ function noisy(r: BenchResult): string[] {
   if (!r.noisyNeighbour?.length) return []
   const lat = (run: { latency: { p50: number; p99: number } | null; delivered: number; normalEvents: number }) =>
     run.latency ? `${run.latency.p50} / ${run.latency.p99} (${run.delivered} of ${run.normalEvents})` : `— (${run.delivered} of ${run.normalEvents})`
-  return ['## Noisy neighbour (normal users\' event→delivered, p50 / p99 ms)', '', table(['database', 'without the noisy user', 'with it', 'p99 ratio (target ≤ 1.5)', 'ratio per pair'],
-    r.noisyNeighbour.map((x) => [x.dialect, lat(x.quiet), lat(x.withNoisy), x.p99Ratio ?? '—', (x.byPair ?? []).map((b) => b.ratio ?? '—').join(', ')])), '', r.noisyNeighbour[0]!.note, '']
+  // The ingest part (POST to 202) beside the whole, so a tail can be placed before or after the 202.
+  const ingest = (run: { ingest?: { p50: number; p99: number } | null }) => (run.ingest ? `${run.ingest.p50} / ${run.ingest.p99}` : '—')
+  return ['## Noisy neighbour (normal users\' event→delivered, p50 / p99 ms)', '', table(['database', 'without the noisy user', 'with it', 'p99 ratio (target ≤ 1.5)', 'ratio per pair', 'of which ingest, without / with (p50 / p99)'],
+    r.noisyNeighbour.map((x) => [x.dialect, lat(x.quiet), lat(x.withNoisy), x.p99Ratio ?? '—', (x.byPair ?? []).map((b) => b.ratio ?? '—').join(', '), `${ingest(x.quiet)}; ${ingest(x.withNoisy)}`])), '', r.noisyNeighbour[0]!.note, '']
 }

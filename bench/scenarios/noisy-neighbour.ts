@@ -28,6 +28,8 @@ export interface NoisyRun {
   delivered: number
   /** Normal users' event→delivered, ms. */
   latency: Summary | null
+  /** The part of it spent before the 202: the normal users' POST /v1/events, ms. */
+  ingest: Summary | null
   noisyEvents: number
 }
 
@@ -58,7 +60,7 @@ const TOTAL_RATE = 300
 /** The noisy user's share (a tenth); each of its events fans out to 20 hanging endpoints. */
 const NOISY_SHARE = 0.1
 
-type Half = NoisyRun & { samples: number[] }
+type Half = NoisyRun & { samples: number[]; ingestSamples: number[] }
 
 async function oneRun(h: Harness, seconds: number, withNoisy: boolean, rate: number): Promise<Half> {
   const call = async (userId: string, path: string, body: unknown) => {
@@ -70,6 +72,7 @@ async function oneRun(h: Harness, seconds: number, withNoisy: boolean, rate: num
   if (withNoisy) for (let i = 0; i < HANGING_ENDPOINTS; i++) await call('noisy', '/v1/webhooks', { url: h.receiverUrl(`/hang-${i}`), event_types: ['*'] })
 
   const sent = new Map<string, number>()
+  const ingestMs: number[] = []
   let noisyEvents = 0
   const ingest = async (userId: string) => {
     const event = { ...structuredClone(EXAMPLES['email.failed']), id: newId('evt'), user_id: userId }
@@ -79,7 +82,10 @@ async function oneRun(h: Harness, seconds: number, withNoisy: boolean, rate: num
     const res = await h.post('/v1/events', text, {
       'content-type': 'application/json', 'webhook-id': event.id, 'webhook-timestamp': String(ts), 'webhook-signature': sign(Buffer.from(h.bridgeSecret, 'utf8'), event.id, ts, text),
     })
-    if (res.status === 202 && userId !== 'noisy') sent.set(event.id, t0)
+    if (res.status === 202 && userId !== 'noisy') {
+      sent.set(event.id, t0)
+      ingestMs.push(nowMs() - t0)
+    }
   }
   // Paced in 20 ms steps; the normal users take turns, the noisy user gets its share on top.
   const noisyRate = rate * NOISY_SHARE
@@ -105,7 +111,7 @@ async function oneRun(h: Harness, seconds: number, withNoisy: boolean, rate: num
   let arrivals = await h.arrivals()
   while (nowMs() < until && [...sent.keys()].some((id) => !arrivals.has(id))) { await sleep(100); arrivals = await h.arrivals() }
   const latency = [...sent].flatMap(([id, t0]) => (arrivals.has(id) ? [arrivals.get(id)! - t0] : []))
-  return { noisy: withNoisy, normalEvents: sent.size, delivered: latency.length, latency: summarize(latency), noisyEvents, samples: latency }
+  return { noisy: withNoisy, normalEvents: sent.size, delivered: latency.length, latency: summarize(latency), ingest: summarize(ingestMs), noisyEvents, samples: latency, ingestSamples: ingestMs }
 }
 
 async function harnessRun(kind: HarnessKind, dialect: Dialect, seconds: number, withNoisy: boolean, rate: number): Promise<Half> {
@@ -163,7 +169,7 @@ function pool(halves: Half[], withNoisy: boolean): NoisyRun {
   const sum = (f: (h: Half) => number) => halves.reduce((a, h) => a + f(h), 0)
   return {
     noisy: withNoisy, normalEvents: sum((h) => h.normalEvents), delivered: sum((h) => h.delivered),
-    latency: summarize(halves.flatMap((h) => h.samples)), noisyEvents: sum((h) => h.noisyEvents),
+    latency: summarize(halves.flatMap((h) => h.samples)), ingest: summarize(halves.flatMap((h) => h.ingestSamples)), noisyEvents: sum((h) => h.noisyEvents),
   }
 }
 
