@@ -171,7 +171,7 @@ export async function noisyNeighbour(
   const p99Ratio = pairOf(q, n).ratio
   return {
     dialect, seconds, pairs, eventsPerSecond: rate, quiet: q, withNoisy: n, p99Ratio, byPair,
-    note: `${NORMAL_USERS} normal users at ${rate * (1 - NOISY_SHARE)} ev/s in all, one endpoint each, receiver answers at once; the noisy user adds ${rate * NOISY_SHARE} ev/s to ${HANGING_ENDPOINTS} endpoints that never answer (10 s timeout). ${pairs} alternating pairs of ${seconds} s halves, each on a fresh service warmed by ${WARM_UP_MS / 1000} s of the normal users' traffic (not measured), samples pooled per condition (ratio per pair: ${byPair.map((b) => b.ratio ?? '—').join(', ')}). ${kind === 'processes' ? 'Service, receiver and event sender as three processes' : 'One process for service, ingest and receiver'} on a 2-core machine: indicative figures.`,
+    note: `${NORMAL_USERS} normal users at ${rate * (1 - NOISY_SHARE)} ev/s in all, one endpoint each, receiver answers at once; the noisy user adds ${rate * NOISY_SHARE} ev/s to ${HANGING_ENDPOINTS} endpoints that never answer (10 s timeout). ${pairs} alternating pairs of ${seconds} s halves, each on a fresh service warmed by ${WARM_UP_MS / 1000} s of the normal users' traffic (not measured), samples pooled per condition (each pair's own ratio in byPair). ${kind === 'processes' ? 'Service, receiver and event sender as three processes' : 'One process for service, ingest and receiver'} on a 2-core machine: indicative figures.`,
   }
 }
 
