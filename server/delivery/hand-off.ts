@@ -109,7 +109,8 @@ export class HandOffDesk {
     // What this process already holds: sending (limiter), queued in the runner, reserved here.
     const users = new Map(this.pending.users)
     const endpoints = new Map(this.pending.endpoints)
-    for (const j of this.held.flatMap((m) => [...m.keys()])) {
+    const held = this.held.flatMap((m) => [...m.keys()])
+    for (const j of held) {
       users.set(j.claim.user_id, (users.get(j.claim.user_id) ?? 0) + 1)
       endpoints.set(j.claim.endpoint_id, (endpoints.get(j.claim.endpoint_id) ?? 0) + 1)
     }
@@ -127,7 +128,7 @@ export class HandOffDesk {
       readyEndpoints.set(endpointId, e + 1)
       ready += 1
     }
-    for (const j of this.held.flatMap((m) => [...m.keys()])) countReady(j.claim.user_id, j.claim.endpoint_id)
+    for (const j of held) countReady(j.claim.user_id, j.claim.endpoint_id)
     for (const r of this.reservedRows.values()) countReady(r.user_id, r.endpoint_id)
     const perUser = limiter.perUser * FAIR_DEPTH
     const perEndpoint = limiter.perEndpoint * FAIR_DEPTH
