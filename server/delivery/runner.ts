@@ -306,9 +306,6 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
    * the guard then finds the copy fresh and reads nothing.
    */
   const prefetch = new Map<Job, number>()
-  // A filled-in job landed in `local` since this turn began: look again before waiting, since its
-  // poke may have come while no one was waiting (during startReady) and would be lost.
-  let landed = false
   const intake = () => {
     // Rows an ingest left due because their user or endpoint had no free slot here: claim them
     // when one of those sends ends (the desk does not wake the loop for them).
@@ -324,8 +321,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         .then((checked) => {
           if ('skip' in checked) acks.push(checked.skip)
           else local.set(checked.send, prefetch.get(job)!)
-          landed = true
-        }, () => { local.set(job, prefetch.get(job)!); landed = true }) // launch checks again and records any failure
+        }, () => { local.set(job, prefetch.get(job)!) }) // launch checks again and records any failure
+        // The poke ends the loop's wait, even one it has not begun yet (the turn's mark).
         .finally(() => { prefetch.delete(job); limiter.poke() })
     }
   }
@@ -354,13 +351,12 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         if (claiming) wokenDuringClaim = true
       }
       // Handed-off jobs start first, before a claim's statements take the connection.
-      landed = false
       intake()
       await startReady()
       if (mayClaim()) claimAhead()
       intake()
       if (opts.stopWhenEmpty && drained && claiming === null && local.size === 0 && running.size === 0 && prefetch.size === 0 && (desk?.waiting() ?? 0) === 0) break
-      if (mayClaim() || (desk?.waiting() ?? 0) > 0 || landed) continue
+      if (mayClaim() || (desk?.waiting() ?? 0) > 0) continue
       const untilPoll = idleUntil - performance.now()
       if (running.size > 0 || local.size > 0 || claiming || prefetch.size > 0) {
         // Wake on whichever comes first: a send finishing (a slot is free), the claim landing, or
