@@ -106,7 +106,7 @@ async function oneRun(h: Harness, seconds: number, withNoisy: boolean, rate: num
     while (nowMs() - started < forMs) {
       const elapsed = (nowMs() - started) / 1000
       while (normalDone < elapsed * normalRate) fire(normal[normalDone++ % NORMAL_USERS]!)
-      while (noisyDone < elapsed * noisyRate) { fire('noisy'); noisyDone += 1; if (measuring) noisyEvents += 1 }
+      while (noisyDone < elapsed * noisyRate) { fire('noisy'); noisyDone += 1; noisyEvents += 1 }
       await sleep(20)
     }
   }
