@@ -93,6 +93,10 @@ describe('debugging a delivery', () => {
     await page.getByRole('button', { name: 'Redeliver' }).focus()
     await page.keyboard.press('Enter')
     await page.getByTestId('live').getByText('Redelivery of email.failed queued', { exact: false }).waitFor()
+    // The announcement comes before the delivery is read again; the button says "Redelivering…"
+    // until that read ends. Focus must sit on it in both states.
+    expect(await focused()).toMatch(/^Redeliver(ing…)?$/)
+    await page.locator('button[aria-busy=true]').waitFor({ state: 'detached' })
     await page.getByTestId('delivery-status').getByText(/Pending|Failed|Succeeded/).waitFor()
     expect(await focused()).toBe('Redeliver')
     await page.context().close()
