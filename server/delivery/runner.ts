@@ -162,7 +162,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   const launch = (job: Job) => {
     local.delete(job)
     const { user_id: userId, endpoint_id: endpointId } = job.claim
-    limiter.start(userId, endpointId, job.rate, clock.now())
+    const slot = limiter.start(userId, endpointId, job.rate, clock.now())
     turns.started(job)
     const task = (async () => {
       let result: SendResult
@@ -181,7 +181,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
       } catch (err) {
         result = { ok: false, statusCode: null, durationMs: 0, errorClass: 'error', error: `could not send: ${(err as Error).message}`, retryAfterMs: null, responseExcerpt: '' }
       } finally {
-        limiter.finish(userId, endpointId)
+        limiter.finish(slot)
         if (worthClaimFor(userId, endpointId)) {
           if (claiming) finishedDuringClaim.add(`u:${userId}`).add(`e:${endpointId}`)
           drained = false

@@ -42,7 +42,8 @@ export interface TestSendAnswer {
 export async function sendTestEvent(deps: Deps, endpoint: EndpointRow, actorId: string): Promise<TestSendAnswer> {
   const { db, config, clock, limiter } = deps
   const waitStart = Date.now()
-  if (!(await limiter.acquire(endpoint.user_id, endpoint.id, TEST_SLOT_WAIT_MS))) {
+  const slot = await limiter.acquire(endpoint.user_id, endpoint.id, TEST_SLOT_WAIT_MS)
+  if (!slot) {
     const seconds = Math.ceil(TEST_SLOT_WAIT_MS / 1000)
     throw new ApiError(
       'rate_limited',
@@ -55,7 +56,7 @@ export async function sendTestEvent(deps: Deps, endpoint: EndpointRow, actorId: 
   try {
     return await sendHoldingSlot(deps, endpoint, actorId, waitedMs)
   } finally {
-    limiter.finish(endpoint.user_id, endpoint.id)
+    limiter.finish(slot)
   }
 }
 

@@ -53,5 +53,32 @@ for (const dialect of dialects()) {
         await app.deps.dispatcher.stop()
       }
     }, 30_000)
+
+    it('do not halve what everyone else gets sent: after half a second their two hanging requests stop holding global slots', async () => {
+      const app = makeTestApp(t.db)
+      await endpoints(app, 'attacker', [`${receiver.url}/hang-1`, `${receiver.url}/hang-2`])
+      // Two users whose receivers take 400 ms, two endpoints each: 4 deliveries that may all run at
+      // once (2 per user, 1 per endpoint) if the 4 global slots are theirs.
+      for (const u of ['victim-a', 'victim-b']) await endpoints(app, u, [`${receiver.url}/slow-400-${u}-1`, `${receiver.url}/slow-400-${u}-2`])
+      app.deps.dispatcher = startScheduler(app.deps, { pollMs: 1_000 })
+      try {
+        await ingest(app, 'attacker')
+        await receiver.waitFor((a) => a.path === '/hang-2', 3_000)
+        await sleep(700)
+        const events = [await ingest(app, 'victim-a'), await ingest(app, 'victim-b')]
+        const got = await Promise.all(events.flatMap((e) => [1, 2].map(() => e)).map((e, i) =>
+          receiver.waitFor((a) => a.path.startsWith('/slow') && a.eventId === e.id && a.path.endsWith(`-${(i % 2) + 1}`), 5_000)))
+        const spread = Math.max(...got.map((a) => a.at)) - Math.min(...got.map((a) => a.at))
+        console.log(`victims' 4 requests reached their receivers within ${spread} ms of each other, ${receiver.maxInFlight.get('slow')} at once (${dialect})`)
+        // All four at once, beside the attacker's two: not two, then two more 400 ms later.
+        expect(receiver.maxInFlight.get('slow')).toBe(4)
+        expect(spread).toBeLessThan(300)
+        expect(receiver.maxInFlight.get('hang')).toBe(2)
+        expect(app.deps.limiter.userBusy('attacker')).toBe(2)
+      } finally {
+        receiver.hangUp()
+        await app.deps.dispatcher.stop()
+      }
+    }, 30_000)
   })
 }
