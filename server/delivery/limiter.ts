@@ -9,8 +9,9 @@
 // answer: a send still waiting after WAITING_AFTER_MS moves to a second, larger set (4 × the
 // global cap) and frees its global slot. A user whose receivers hang would otherwise hold 2 of the
 // 4 slots for the whole timeout and halve what the process sends for everyone else (noisy-neighbour
-// bench at 300 ev/s: normal users' p99 1.5–2.8× that of the same run without them; with the global
-// slots freed, 1.0×). A waiting send still counts against its user's and its endpoint's caps, so a
+// bench at 300 ev/s: the normal users' deliveries queued for the two slots left, p99 up to 2.8× that
+// of the same run without the noisy user; with 2 more slots, at the quiet level in four runs of
+// four). A waiting send still counts against its user's and its endpoint's caps, so a
 // hostile user gains nothing by it, and the second set is bounded: once it is full, a send that
 // runs long keeps its global slot as before.
 
