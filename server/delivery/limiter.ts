@@ -141,7 +141,8 @@ export class SendLimiter {
     if (slot.waiting) {
       this.waitingCount -= 1
       slot.waiting = false
-      // Room in the waiting set again: a send that ran long meanwhile may move there now.
+      // Room in the waiting set again: a send that ran long meanwhile may move there now (the
+      // poke below tells whoever waits for a slot).
       this.moveWaiting()
     } else if (!this.active.delete(slot)) return
     dec(this.byUser, slot.userId)
@@ -159,13 +160,15 @@ export class SendLimiter {
     if (oldest === undefined) return
     this.timer = setTimeout(() => {
       this.timer = null
-      this.moveWaiting()
+      // A global slot is free: whoever waits for one looks again.
+      if (this.moveWaiting()) this.poke()
     }, Math.max(0, oldest.at + this.lane.afterMs - performance.now()))
     // A send in flight keeps the process alive by itself; this timer must not.
     this.timer.unref?.()
   }
 
-  private moveWaiting(): void {
+  /** Moves the sends past lane.afterMs, while the waiting set has room. True if any moved. */
+  private moveWaiting(): boolean {
     const cutoff = performance.now() - this.lane.afterMs
     let moved = false
     // `active` iterates in start order, so the first send younger than the cutoff ends the scan.
@@ -177,8 +180,7 @@ export class SendLimiter {
       moved = true
     }
     this.watch()
-    // A global slot is free: whoever waits for one looks again.
-    if (moved) this.poke()
+    return moved
   }
 
   /** Wakes everything waiting in changed() now (new work was signalled: look again). */

@@ -35,7 +35,11 @@ for (const dialect of dialects()) {
       const s = {
         h,
         /** True once, at the first call after the hanging request has been out 300 ms (the loop is idle by then). */
-        armed: () => !wokeAt && hangingSince > 0 && Date.now() - hangingSince > 300 && (wokeAt = -1) === -1,
+        armed: () => {
+          if (wokeAt !== 0 || hangingSince === 0 || Date.now() - hangingSince <= 300) return false
+          wokeAt = -1 // armed once: the wake about to be queued sets the real time
+          return true
+        },
         wake: () => {
           h.clock.advance(5_000)
           woken = true
