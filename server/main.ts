@@ -14,6 +14,7 @@ import { bootConfig, loggerFor, openDatabase } from './runtime.js'
 import { buildDeps } from './deps.js'
 import { leaseMsFromEnv } from './delivery/claim.js'
 import { printBanner } from './cli/banner.js'
+import { applyHeapPolicy } from './heap-policy.js'
 
 export async function main(): Promise<void> {
   let boot
@@ -31,6 +32,7 @@ export async function main(): Promise<void> {
     throw err
   }
   const { config, wroteEnv } = boot
+  applyHeapPolicy(config.heapGrowthPercent)
   const log = loggerFor(config)
   let db
   try {

@@ -5,6 +5,7 @@ import { MigrationError } from '../db/migrate.js'
 import { bootConfig, loggerFor, openDatabase } from '../runtime.js'
 import { isEmailAddress, mintToken } from '../auth/token.js'
 import { runCommand } from './commands.js'
+import { applyHeapPolicy } from '../heap-policy.js'
 
 const USAGE = `Usage: qsm-webhooks <command>
 
@@ -24,6 +25,8 @@ export async function cli(argv: string[]): Promise<number> {
   }
   try {
     const { config, wroteEnv } = bootConfig()
+    // The worker and /tick-style commands allocate like the web process (server/heap-policy.ts).
+    applyHeapPolicy(config.heapGrowthPercent)
     if (wroteEnv) process.stdout.write('Wrote .env with fresh random secrets.\n')
     const log = loggerFor(config)
     switch (command) {
