@@ -2,8 +2,8 @@
 // user and config.endpointConcurrency per endpoint, so one user's slow receiver cannot take every
 // slot and one endpoint cannot take its user's whole share. Shared by everything that sends in the
 // process (the in-process loop, /tick, the worker, test sends), hence one limiter per process,
-// built in deps.ts. Per-endpoint rate limits (deliveries per second or minute) are kept here too,
-// as a sliding window of start times.
+// built in deps.ts. Per-endpoint rate limits (deliveries per second or minute) are checked here
+// too; their windows are rate-windows.ts.
 //
 // The global cap counts sends that are working, not ones left waiting on a receiver that does not
 // answer: a send still waiting after WAITING_AFTER_MS moves to a second, larger set (4 × the
@@ -15,12 +15,10 @@
 // hostile user gains nothing by it, and the second set is bounded: once it is full, a send that
 // runs long keeps its global slot as before.
 
-export interface RateLimit {
-  per: 'second' | 'minute'
-  max: number
-}
+import { RateWindows, type RateLimit } from './rate-windows.js'
+import { WakeSignal } from './wake-signal.js'
 
-const WINDOW_MS = { second: 1_000, minute: 60_000 } as const
+export type { RateLimit }
 
 /** A send still without an answer after this long stops holding a global slot (see above). */
 export const WAITING_AFTER_MS = 500
@@ -49,10 +47,8 @@ export class SendLimiter {
   readonly lane: WaitingLane
   private readonly byUser = new Map<string, number>()
   private readonly byEndpoint = new Map<string, number>()
-  /** Start times inside the current window, per rate-limited endpoint. */
-  private readonly starts = new Map<string, { rate: RateLimit; at: number[] }>()
-  private waiters: (() => void)[] = []
-  private pokes = 0
+  private readonly rates = new RateWindows()
+  private readonly wake = new WakeSignal()
 
   constructor(readonly total: number, readonly perUser: number, readonly perEndpoint: number = Math.min(perUser, 1), lane?: WaitingLane) {
     this.lane = lane ?? { afterMs: WAITING_AFTER_MS, size: total * 4 }
@@ -100,7 +96,7 @@ export class SendLimiter {
 
   /** Endpoints whose rate limit lets nothing more start right now: a claim skips their rows. */
   rateLimitedEndpoints(nowMs = Date.now()): string[] {
-    return [...this.starts].filter(([id, e]) => this.rateWaitMs(id, e.rate, nowMs) > 0).map(([id]) => id)
+    return this.rates.limited(nowMs)
   }
 
   canStart(userId: string, endpointId?: string, rate?: RateLimit | null, nowMs = Date.now()): boolean {
@@ -112,12 +108,7 @@ export class SendLimiter {
 
   /** How long until the endpoint's rate limit lets one more start (0: now). */
   rateWaitMs(endpointId: string, rate: RateLimit, nowMs = Date.now()): number {
-    const list = this.starts.get(endpointId)?.at
-    if (!list) return 0
-    const windowMs = WINDOW_MS[rate.per]
-    while (list.length > 0 && list[0]! <= nowMs - windowMs) list.shift()
-    if (list.length === 0) this.starts.delete(endpointId)
-    return list.length < rate.max ? 0 : list[list.length - rate.max]! + windowMs - nowMs
+    return this.rates.waitMs(endpointId, rate, nowMs)
   }
 
   start(userId: string, endpointId?: string, rate?: RateLimit | null, nowMs = Date.now()): Slot {
@@ -126,12 +117,7 @@ export class SendLimiter {
     this.byUser.set(userId, this.userBusy(userId) + 1)
     if (endpointId !== undefined) {
       this.byEndpoint.set(endpointId, this.endpointBusy(endpointId) + 1)
-      if (rate) {
-        const entry = this.starts.get(endpointId) ?? { rate, at: [] }
-        entry.rate = rate
-        entry.at.push(nowMs)
-        this.starts.set(endpointId, entry)
-      }
+      if (rate) this.rates.record(endpointId, rate, nowMs)
     }
     this.watch()
     return slot
@@ -185,10 +171,7 @@ export class SendLimiter {
 
   /** Wakes everything waiting in changed() now (new work was signalled: look again). */
   poke(): void {
-    this.pokes += 1
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w()
+    this.wake.poke()
   }
 
   /**
@@ -205,31 +188,14 @@ export class SendLimiter {
     return this.start(userId, endpointId)
   }
 
-  /**
-   * A mark for changed(): which pokes have been seen. A loop takes one before it looks at its
-   * work, and passes it to the wait that follows.
-   */
+  /** See WakeSignal (wake-signal.ts): mark() before looking at work, changed(ms, mark) to wait. */
   mark(): number {
-    return this.pokes
+    return this.wake.mark()
   }
 
-  /**
-   * Resolves when any send in this process finishes or work is signalled (or after maxWaitMs).
-   * With a mark, at once if that has happened since the mark was taken: a poke made while the
-   * waiter was busy elsewhere (awaiting the database) found no one waiting and would be lost,
-   * leaving the new work until maxWaitMs ran out (noisy-neighbour bench: a victim's delivery ~1 s
-   * late, once in a while).
-   */
+  /** Resolves when any send in this process finishes or work is signalled (or after maxWaitMs). */
   changed(maxWaitMs = 1000, since?: number): Promise<void> {
-    if (since !== undefined && since !== this.pokes) return Promise.resolve()
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, maxWaitMs)
-      function done() {
-        clearTimeout(timer)
-        resolve()
-      }
-      this.waiters.push(done)
-    })
+    return this.wake.changed(maxWaitMs, since)
   }
 }
 
