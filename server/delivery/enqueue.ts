@@ -9,7 +9,7 @@ import type { Database, DeliveriesTable } from '../db/schema.js'
 import { newId } from '../db/ids.js'
 import { endpointWants } from '../events/types.js'
 import { rateLimitOf } from './prepare.js'
-import type { RateLimit } from './limiter.js'
+import type { RateLimit } from './rate-windows.js'
 import type { HandOff, HandOffCandidate } from './types.js'
 import { endpointWrites } from '../endpoints/versions.js'
 

@@ -18,8 +18,6 @@
 import { RateWindows, type RateLimit } from './rate-windows.js'
 import { WakeSignal } from './wake-signal.js'
 
-export type { RateLimit }
-
 /** A send still without an answer after this long stops holding a global slot (see above). */
 export const WAITING_AFTER_MS = 500
 

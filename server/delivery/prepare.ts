@@ -10,7 +10,7 @@ import type { SigningKey } from '../signing/headers.js'
 import type { Claim } from './claim.js'
 import { notSent, type Finish } from './outcome.js'
 import { endpointVersion } from '../endpoints/versions.js'
-import type { RateLimit } from './limiter.js'
+import type { RateLimit } from './rate-windows.js'
 
 export interface Job {
   claim: Claim

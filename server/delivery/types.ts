@@ -3,7 +3,8 @@ import type { Config } from '../config/schema.js'
 import type { Clock, Random } from '../clock.js'
 import type { Db } from '../db/connect.js'
 import type { Logger } from '../log.js'
-import type { RateLimit, SendLimiter } from './limiter.js'
+import type { SendLimiter } from './limiter.js'
+import type { RateLimit } from './rate-windows.js'
 
 /** How an attempt failed, in words a user can act on (shown in logs and test results). */
 export type ErrorClass = 'http_error' | 'timeout' | 'refused' | 'dns' | 'tls' | 'reset' | 'blocked' | 'invalid_response' | 'error'
