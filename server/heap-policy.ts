@@ -4,9 +4,9 @@
 // a heap snapshot of the web process at 1,000 ev/s, RSS 240 MB, held 42 MB live. V8 sets the next
 // full collection at up to 4 × the live heap when it collects faster than the program allocates,
 // so the old space filled to ~165 MB of mostly garbage before it was collected. Loaded RSS was
-// 257–264 MB against a budget of 150 (issue 13). A growth of 50 % over live (V8's own flag,
-// --heap-growing-percent) took the same closed-loop ingest to 160 MB at the same events per second
-// (bench/README.md, F6, three alternating pairs). It is set here, at start, because Passenger
+// 257–273 MB against a budget of 150 (issue 13). A growth of 50 % over live (V8's own flag,
+// --heap-growing-percent) took the same closed-loop ingest to 159–161 MB, at 0–15 % fewer events
+// per second (bench/README.md, run G: the alternating pairs and what they cost). It is set here, at start, because Passenger
 // starts the app with Node's default flags and shared hosts rarely let a user pass V8 flags.
 //
 // --heap-growing-percent is read by V8 each time it sets the next limit, so setting it after start
