@@ -84,6 +84,9 @@ for (const dialect of dialects()) {
       const loop = withLoop(app)
       try {
         for (let i = 0; i < 5; i++) await app.call('u1', 'POST', '/v1/webhooks', { url: `${receiver.url}/hook-${i}`, event_types: ['*'] })
+        // Each request is held a moment, so the rows are read while the first is still in flight
+        // (a fast answer could otherwise complete it, clearing its lease, before the read).
+        receiver.fallback = { status: 200, body: 'ok', delayMs: 300 }
         const event = await ingest(app)
         const rows = await t.db.db.selectFrom('deliveries').selectAll().where('event_id', '=', event.id).execute()
         const leased = rows.filter((r) => r.lease_owner !== null)
@@ -100,7 +103,9 @@ for (const dialect of dialects()) {
     })
 
     it("hands nothing off to a user whose slots are all busy; another user's delivery is still handed off and sent at once", async () => {
-      const app = makeTestApp(t.db, { env: { QSM_DELIVERY_TIMEOUT_MS: '2s' } })
+      // The hanging requests time out after 5 s: long enough that none ends (and the user's held
+      // jobs start) while the test looks, on a slow machine too.
+      const app = makeTestApp(t.db, { env: { QSM_DELIVERY_TIMEOUT_MS: '5s' } })
       receiver.fallback = { hang: true }
       const loop = withLoop(app)
       try {
@@ -111,7 +116,9 @@ for (const dialect of dialects()) {
         const second = await ingest(app, 'noisy')
         const rows = await t.db.db.selectFrom('deliveries').select('lease_owner').where('event_id', '=', second.id).execute()
         expect(rows.map((r) => r.lease_owner)).toEqual(Array(6).fill(null))
-        receiver.fallback = { status: 200, body: 'ok' }
+        // Held 300 ms, so its row is read while the request is in flight: a fast answer could
+        // complete it, clearing the lease, before the read (seen once in CI on MariaDB).
+        receiver.fallback = { status: 200, body: 'ok', delayMs: 300 }
         await app.call('quiet', 'POST', '/v1/webhooks', { url: `${receiver.url}/quiet`, event_types: ['*'] })
         const started = Date.now()
         const event = await ingest(app, 'quiet')
