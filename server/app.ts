@@ -3,7 +3,7 @@
 // prefix; this file only decides the prefixes and the guards in front of them.
 import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
-import { bodyLimit } from 'hono/body-limit'
+import { limitBody } from './http/body-limit.js'
 import { createOnError } from './http/on-error.js'
 import { ApiError } from './http/errors.js'
 import { MAX_BODY_BYTES } from './http/limits.js'
@@ -25,11 +25,8 @@ function dashboardApi(deps: Deps) {
   const api = newRouter()
   api.use('*', ipRateLimit(deps.config.rateLimitPerIp))
   // Refuse big bodies before reading them.
-  api.use('*', bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError('payload_too_large', `The request body is larger than ${MAX_BODY_BYTES / 1024} KB`)
-    },
+  api.use('*', limitBody(MAX_BODY_BYTES, () => {
+    throw new ApiError('payload_too_large', `The request body is larger than ${MAX_BODY_BYTES / 1024} KB`)
   }))
   api.route('/webhooks', endpointRoutes())
   api.route('/webhooks', testSendRoutes())

@@ -2,7 +2,7 @@
 // mounted at its own path.
 // Ingest order matters: size limit, then signature over the raw bytes, then JSON and schemas,
 // and only then one transaction (group-committed by deps.ingest). A refused request stores nothing.
-import { bodyLimit } from 'hono/body-limit'
+import { limitBody } from '../http/body-limit.js'
 import { newRouter } from '../http/openapi.js'
 import { ApiError } from '../http/errors.js'
 import { MAX_BODY_BYTES } from '../http/limits.js'
@@ -20,11 +20,8 @@ export function ingestRoutes() {
   app.openAPIRegistry.registerPath(ingestRoute)
   app.post(
     '/',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError('payload_too_large', `The request body is larger than ${MAX_BODY_BYTES / 1024} KB; send fewer events per request`)
-      },
+    limitBody(MAX_BODY_BYTES, () => {
+      throw new ApiError('payload_too_large', `The request body is larger than ${MAX_BODY_BYTES / 1024} KB; send fewer events per request`)
     }),
     async (c) => {
       const text = await c.req.text()

@@ -26,14 +26,15 @@ function send(port: number, opts: { path: string; method?: string; headers?: Rec
       },
     )
     req.on('error', reject)
-    if (opts.body !== undefined) {
-      if (opts.chunked) {
-        // No Content-Length: the limit must hold on a streamed body too.
-        const buf = Buffer.from(opts.body)
-        for (let i = 0; i < buf.length; i += 16_384) req.write(buf.subarray(i, i + 16_384))
-      } else req.write(opts.body)
+    if (opts.body !== undefined && opts.chunked) {
+      // No Content-Length: the limit must hold on a streamed body too.
+      const buf = Buffer.from(opts.body)
+      for (let i = 0; i < buf.length; i += 16_384) req.write(buf.subarray(i, i + 16_384))
+      req.end()
+    } else {
+      // The whole body at once: Node states its Content-Length, as the bridge's curl does.
+      req.end(opts.body)
     }
-    req.end()
   })
 }
 
@@ -137,6 +138,16 @@ describe('HTTP hardening over a real socket', () => {
       expect(JSON.parse(res.body).error.code).toBe('payload_too_large')
     }
     expect((await send(port, { path: '/healthz' })).status).toBe(200)
+    await stop()
+  })
+
+  it('refuses a body that states more than 64 KB at once, before any of it is sent', async () => {
+    await start({})
+    const started = Date.now()
+    const answer = await raw(port, 'POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 70000\r\n\r\n')
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /)
+    expect(answer).toContain('payload_too_large')
+    expect(Date.now() - started).toBeLessThan(2_000)
     await stop()
   })
 
