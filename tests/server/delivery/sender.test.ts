@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createUndiciSender, parseRetryAfter, RESPONSE_READ_BYTES, sendBoundMs } from '../../../server/delivery/sender.js'
+import { createUndiciSender, MAX_POOLS, parseRetryAfter, RESPONSE_READ_BYTES, sendBoundMs } from '../../../server/delivery/sender.js'
 import { createDnsResolver, LOOKUP_DEADLINE_MS } from '../../../server/net/dns-resolver.js'
 import { startReceiver, type Receiver } from '../../helpers/receiver.js'
 import { startDnsServer } from '../../helpers/dns-server.js'
@@ -139,6 +139,44 @@ describe('createUndiciSender: the timeout starts when the request is dispatched'
     // The runner's start margin counts on this bound: lookup, then request.
     expect(sendBoundMs(1000)).toBe(LOOKUP_DEADLINE_MS + 1000)
   }, 10_000)
+})
+
+describe('connection pools', () => {
+  it(`keeps at most ${MAX_POOLS} tenants' pools open, closing the one used longest ago`, async () => {
+    // One keep-alive socket per tenant; the server counts them and names each by its tenant.
+    const open = new Map<string, number>()
+    const server = createServer((r, res) => {
+      const tenant = String(r.headers['x-tenant'])
+      if (!open.has(tenant)) {
+        open.set(tenant, (open.get(tenant) ?? 0) + 1)
+        r.socket.once('close', () => open.set(tenant, open.get(tenant)! - 1))
+      }
+      res.end('ok')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    const sender = createUndiciSender({ allowPrivateTargets: true, concurrency: 1 })
+    const send = async (tenant: string) => {
+      const result = await sender.send({ ...req(url), headers: { 'x-tenant': tenant }, tenant })
+      expect(result.ok).toBe(true)
+    }
+    try {
+      for (let i = 0; i < MAX_POOLS; i++) await send(`t${i}`)
+      // t0 is used again, so t1 is now the one used longest ago.
+      await send('t0')
+      await send('new')
+      await new Promise((r) => setTimeout(r, 200))
+      const openNow = [...open].filter(([, n]) => n > 0).map(([t]) => t)
+      expect(openNow).toHaveLength(MAX_POOLS)
+      expect(openNow).toContain('t0')
+      expect(openNow).toContain('new')
+      expect(openNow).not.toContain('t1')
+    } finally {
+      await sender.close()
+      server.closeAllConnections()
+      await new Promise((r) => server.close(r))
+    }
+  })
 })
 
 describe('parseRetryAfter', () => {
