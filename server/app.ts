@@ -1,9 +1,9 @@
 // createApp(deps) builds the whole HTTP app from its dependencies. It opens no sockets: main.ts
 // does that, and tests call app.request() directly. Each feature is a sub-app mounted at its own
 // prefix; this file only decides the prefixes and the guards in front of them.
-import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
 import { limitBody } from './http/body-limit.js'
+import { apiCors } from './http/cors.js'
 import { createOnError } from './http/on-error.js'
 import { ApiError } from './http/errors.js'
 import { MAX_BODY_BYTES } from './http/limits.js'
@@ -48,7 +48,7 @@ export function createApp(deps: Deps) {
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }))
   app.use(
     '/v1/*',
-    cors({
+    apiCors({
       // Only the configured dashboard origin may call the API from a browser; same-origin use of
       // /dashboard/ needs no CORS at all.
       origin: (origin) => (deps.config.dashboardOrigin && origin === deps.config.dashboardOrigin ? origin : null),

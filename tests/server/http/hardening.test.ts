@@ -24,6 +24,23 @@ describe('HTTP hardening', () => {
     expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull()
   })
 
+  it('says Vary: Origin once on API answers, with an Origin and without (the bridge sends none), errors and ingest included', async () => {
+    const { app, call } = makeTestApp(t.db, { env: { QSM_DASHBOARD_ORIGIN: 'https://mail.example.com' } })
+    const allowed = await app.request('/v1/deliveries', { headers: { origin: 'https://mail.example.com' } })
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://mail.example.com')
+    expect(allowed.headers.get('vary')).toBe('Origin')
+    const plain = await call('u1', 'GET', '/v1/deliveries')
+    expect(plain.status).toBe(200)
+    expect(plain.headers.get('vary')).toBe('Origin')
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull()
+    const refused = await app.request('/v1/deliveries')
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('vary')).toBe('Origin')
+    const ingest = await app.request('/v1/events', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+    expect(ingest.status).toBe(401)
+    expect(ingest.headers.get('vary')).toBe('Origin')
+  })
+
   it('allows no cross-origin browser calls when no dashboard origin is set', async () => {
     const { app } = makeTestApp(t.db)
     const res = await app.request('/v1/deliveries', { headers: { origin: 'https://mail.example.com' } })
