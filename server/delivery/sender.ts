@@ -142,7 +142,7 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
     const known = pools.get(key)
     if (known) {
       // A use stamp, not a move to the Map's end: deleting and re-adding the key on every send
-      // made V8 shrink and regrow the Map's table each time (~1 MB a 8 s at 300 ev/s moved to the
+      // made V8 shrink and regrow the Map's table each time (~1 MB per 8 s at 300 ev/s moved to the
       // old generation, V8's sampling heap profiler). The oldest is found by a scan when one must
       // go, which happens only when a new pool is made beyond MAX_POOLS.
       known.used = ++uses
@@ -162,12 +162,12 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
       connect: { timeout: connectTimeoutMs, lookup },
     })
     if (pools.size >= MAX_POOLS) {
-      let oldestKey: string | null = null
-      let oldest = Infinity
-      for (const [k, v] of pools) if (v.used < oldest) { oldest = v.used; oldestKey = k }
-      const gone = oldestKey === null ? undefined : pools.get(oldestKey)
-      if (oldestKey !== null) pools.delete(oldestKey)
-      void gone?.pool.close().catch(() => {})
+      let oldest: [string, { pool: Pool; used: number }] | undefined
+      for (const entry of pools) if (!oldest || entry[1].used < oldest[1].used) oldest = entry
+      if (oldest) {
+        pools.delete(oldest[0])
+        void oldest[1].pool.close().catch(() => {})
+      }
     }
     pools.set(key, { pool, used: ++uses })
     return pool
