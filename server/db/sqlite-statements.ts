@@ -4,10 +4,21 @@
 // compiled once and reused: safe here because Kysely's driver holds one statement at a time behind
 // its connection mutex and never iterates (no streaming), and SQLite re-prepares a cached statement
 // by itself if the schema changes under it (migrations).
+//
+// The bound is on size, not only on count. A compiled statement costs ~90 bytes of SQLite's own
+// memory per placeholder (measured: 500 multi-row INSERTs of 1…500 rows × 15 columns held 167 MB),
+// and that memory is outside V8's heap, so nothing counts it. Bounded by count alone (500), the
+// closed-loop ingest bench kept ~30 MB of such statements (web RSS 185–196 MB on SQLite against
+// ~155 on MariaDB). Statements with more than MAX_PLACEHOLDERS_CACHED placeholders are not kept at
+// all; the hot multi-row INSERTs are cut to sizes that are (db/insert-chunks.ts).
 import type BetterSqlite3 from 'better-sqlite3'
 
-/** Statements kept; `in (?, ?, …)` lists of every length are distinct texts, so the cache is bounded. */
+/** Statements kept at most; `in (?, ?, …)` lists of every length are distinct texts. */
 const MAX_STATEMENTS = 500
+/** Placeholders kept at most, all statements together: ~4 MB of compiled statements. */
+export const MAX_PLACEHOLDERS_KEPT = 40_000
+/** A statement with more placeholders than this is compiled for its one run and not kept. */
+export const MAX_PLACEHOLDERS_CACHED = 2_048
 
 /** What Kysely's SqliteDialect needs of a database: prepare and close. */
 export interface StatementSource {
@@ -15,21 +26,37 @@ export interface StatementSource {
   close(): void
 }
 
-export function withStatementCache(database: BetterSqlite3.Database, max = MAX_STATEMENTS): StatementSource {
+export interface CacheBounds {
+  statements?: number
+  placeholders?: number
+}
+
+export function withStatementCache(database: BetterSqlite3.Database, bounds: CacheBounds = {}): StatementSource {
+  const maxStatements = bounds.statements ?? MAX_STATEMENTS
+  const maxPlaceholders = bounds.placeholders ?? MAX_PLACEHOLDERS_KEPT
   // A Map keeps insertion order: a hit moves the entry to the end, the oldest is first to go.
-  const cache = new Map<string, BetterSqlite3.Statement>()
+  const cache = new Map<string, { stmt: BetterSqlite3.Statement; weight: number }>()
+  let kept = 0
   return {
     prepare(sql: string) {
       const hit = cache.get(sql)
       // A statement still running (busy) cannot be run again; only a stream could leave it so.
-      if (hit && !hit.busy) {
+      if (hit && !hit.stmt.busy) {
         cache.delete(sql)
         cache.set(sql, hit)
-        return hit
+        return hit.stmt
       }
       const stmt = database.prepare(sql)
-      cache.set(sql, stmt)
-      if (cache.size > max) cache.delete(cache.keys().next().value as string)
+      const weight = placeholders(sql)
+      if (weight > MAX_PLACEHOLDERS_CACHED) return stmt
+      if (hit) kept -= hit.weight
+      cache.set(sql, { stmt, weight })
+      kept += weight
+      for (const [oldest, entry] of cache) {
+        if (cache.size <= maxStatements && kept <= maxPlaceholders) break
+        cache.delete(oldest)
+        kept -= entry.weight
+      }
       return stmt
     },
     close() {
@@ -37,4 +64,11 @@ export function withStatementCache(database: BetterSqlite3.Database, max = MAX_S
       database.close()
     },
   }
+}
+
+/** Placeholders in a statement's text, plus one for the statement itself. */
+function placeholders(sql: string): number {
+  let n = 1
+  for (let i = sql.indexOf('?'); i !== -1; i = sql.indexOf('?', i + 1)) n++
+  return n
 }

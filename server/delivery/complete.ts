@@ -6,6 +6,11 @@ import { sql } from 'kysely'
 import type { Db } from '../db/connect.js'
 import { isManual, type Finish } from './outcome.js'
 import { writeTransaction } from '../db/write-first.js'
+import { insertChunks } from '../db/insert-chunks.js'
+
+/** Columns of a delivery_attempts row, and rows per INSERT on MySQL (an ack batch is at most 200). */
+const ATTEMPT_COLUMNS = 10
+const ATTEMPTS_PER_INSERT = 200
 
 /** Writes the finished attempts and returns those that were applied (still owned). */
 export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: number): Promise<Finish[]> {
@@ -66,7 +71,9 @@ export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: 
           }]
         : [],
     )
-    if (attempts.length > 0) await trx.insertInto('delivery_attempts').values(attempts).execute()
+    for (const part of insertChunks(db.caps, attempts, ATTEMPT_COLUMNS, ATTEMPTS_PER_INSERT)) {
+      await trx.insertInto('delivery_attempts').values(part).execute()
+    }
     return owned
     // A result lost to a power cut leaves the row leased; it is sent again after the lease (at least once).
   }, { durable: false })

@@ -12,6 +12,8 @@ import { rateLimitOf } from './prepare.js'
 import type { RateLimit } from './rate-windows.js'
 import type { HandOff, HandOffCandidate } from './types.js'
 import { endpointWrites } from '../endpoints/versions.js'
+import { insertChunks } from '../db/insert-chunks.js'
+import type { DialectCaps } from '../db/dialect.js'
 
 export interface EnqueueEvent {
   id: string
@@ -21,8 +23,9 @@ export interface EnqueueEvent {
   payload?: string
 }
 
-// 15 columns a row: 500 rows stay far below SQLite's and MySQL's placeholder limits.
+// 15 columns a row: 500 rows stay far below MySQL's placeholder limit (SQLite: db/insert-chunks.ts).
 const ROWS_PER_INSERT = 500
+const COLUMNS = 15
 const USERS_PER_QUERY = 500
 
 /** Inserts the deliveries and returns how many each event got (0 when no endpoint wants it). */
@@ -31,7 +34,7 @@ export async function enqueueDeliveries(
   events: readonly EnqueueEvent[],
   now: number,
   /** Operational events are never sent to the endpoint they are about (health-alerts.ts). */
-  opts: { excludeEndpointId?: string; handOff?: HandOff | null; cache?: ActiveEndpointsCache } = {},
+  opts: { excludeEndpointId?: string; handOff?: HandOff | null; cache?: ActiveEndpointsCache; caps?: Pick<DialectCaps, 'kind'> } = {},
 ): Promise<Map<string, number>> {
   const counts = new Map(events.map((e) => [e.id, 0]))
   if (events.length === 0) return counts
@@ -68,8 +71,9 @@ export async function enqueueDeliveries(
       row.next_attempt_at = lease.leaseUntil
     })
   }
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    await db.insertInto('deliveries').values(rows.slice(i, i + ROWS_PER_INSERT)).execute()
+  // Without caps (one operational event: a few rows), one statement per 500 rows.
+  for (const part of insertChunks(opts.caps ?? { kind: 'mysql' }, rows, COLUMNS, ROWS_PER_INSERT)) {
+    await db.insertInto('deliveries').values(part).execute()
   }
   return counts
 }

@@ -8,6 +8,7 @@ import { writeTransaction } from '../db/write-first.js'
 import { enqueueDeliveries, type ActiveEndpointsCache } from '../delivery/enqueue.js'
 import { skippingDuplicates } from '../db/insert-new.js'
 import type { DialectCaps } from '../db/dialect.js'
+import { insertChunks } from '../db/insert-chunks.js'
 import type { HandOff } from '../delivery/types.js'
 import type { IncomingEvent } from './parse-body.js'
 
@@ -20,6 +21,7 @@ export interface IngestResult {
 
 const IDS_PER_QUERY = 500
 const EVENTS_PER_INSERT = 200
+const EVENT_COLUMNS = 7
 // Two requests racing with one id: the loser's insert hits the primary key, its transaction rolls
 // back, and the retry finds the winner's row and answers as a duplicate.
 const ATTEMPTS = 3
@@ -89,7 +91,7 @@ async function ingestOnce(trx: Kysely<Database>, events: readonly IncomingEvent[
   }
 
   const fresh = [...firstById.values()].filter((e) => !known.has(e.event.id))
-  for (const part of chunks(fresh, EVENTS_PER_INSERT)) {
+  for (const part of insertChunks(o.caps, fresh, EVENT_COLUMNS, EVENTS_PER_INSERT)) {
     const insert = trx
       .insertInto('events')
       .values(part.map(({ event, payload }) => ({
@@ -104,7 +106,7 @@ async function ingestOnce(trx: Kysely<Database>, events: readonly IncomingEvent[
     const res = await skippingDuplicates(insert, o.caps).executeTakeFirst()
     if (Number(res.numInsertedOrUpdatedRows ?? 0) !== part.length) throw new KnownIds()
   }
-  const counts = await enqueueDeliveries(trx, fresh.map(({ event, payload }) => ({ id: event.id, user_id: event.user_id, type: event.type, payload })), now, { handOff: o.handOff, cache: o.endpoints })
+  const counts = await enqueueDeliveries(trx, fresh.map(({ event, payload }) => ({ id: event.id, user_id: event.user_id, type: event.type, payload })), now, { handOff: o.handOff, cache: o.endpoints, caps: o.caps })
   for (const [id, n] of await deliveryCounts(trx, [...known])) counts.set(id, n)
 
   const seen = new Set<string>()

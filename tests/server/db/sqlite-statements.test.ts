@@ -1,7 +1,7 @@
 // The SQLite statement cache: Kysely prepares every query it runs; the cache compiles each text once.
 import { describe, expect, it } from 'vitest'
 import { createRequire } from 'node:module'
-import { withStatementCache } from '../../../server/db/sqlite-statements.js'
+import { MAX_PLACEHOLDERS_CACHED, withStatementCache } from '../../../server/db/sqlite-statements.js'
 
 const Driver = createRequire(import.meta.url)('better-sqlite3') as typeof import('better-sqlite3')
 
@@ -26,7 +26,7 @@ describe('sqlite statement cache', () => {
 
   it('keeps at most the bound, dropping the least recently used text', () => {
     const { database, prepares } = counted()
-    const cached = withStatementCache(database, 2)
+    const cached = withStatementCache(database, { statements: 2 })
     cached.prepare('select 1')
     cached.prepare('select 2')
     cached.prepare('select 1') // used again: now the newest
@@ -36,6 +36,35 @@ describe('sqlite statement cache', () => {
     expect(prepares()).toBe(3)
     cached.prepare('select 2')
     expect(prepares()).toBe(4)
+    cached.close()
+  })
+
+  it('keeps statements up to a total of placeholders, dropping the least recently used', () => {
+    const { database, prepares } = counted()
+    const cached = withStatementCache(database, { placeholders: 25 })
+    const inList = (n: number) => `select x from t where x in (${Array(n).fill('?').join(', ')})`
+    cached.prepare(inList(10)).all(Array(10).fill(1)) // 11 with the statement itself
+    cached.prepare(inList(11)).all(Array(11).fill(1)) // 12: 23 kept
+    cached.prepare(inList(10)) // used again: now the newest
+    cached.prepare(inList(2)) // 3 more would make 26: drops the 11-list
+    expect(prepares()).toBe(3)
+    cached.prepare(inList(10))
+    cached.prepare(inList(2))
+    expect(prepares()).toBe(3)
+    cached.prepare(inList(11))
+    expect(prepares()).toBe(4)
+    cached.close()
+  })
+
+  it('compiles a statement with thousands of placeholders for its run and does not keep it', () => {
+    const { database, prepares } = counted()
+    const cached = withStatementCache(database)
+    const rows = MAX_PLACEHOLDERS_CACHED
+    const insert = `insert into t (x) values ${Array(rows).fill('(?)').join(', ')}`
+    cached.prepare(insert).run(Array.from({ length: rows }, (_, i) => i))
+    cached.prepare(insert).run(Array.from({ length: rows }, (_, i) => i))
+    expect(prepares()).toBe(2)
+    expect(cached.prepare('select count(*) as n from t').get()).toEqual({ n: 2 * rows })
     cached.close()
   })
 
