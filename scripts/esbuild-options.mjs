@@ -23,6 +23,12 @@ export function serviceBuildOptions({ root, outdir }) {
     splitting: true,
     chunkNames: 'server/chunks-[name]-[hash]',
     external: ['better-sqlite3'],
+    // Whitespace and syntax only: names stay, so stack traces still name functions (and
+    // `npm run build` writes a source map). V8 keeps each module's source text in the heap for lazy
+    // compilation: unminified, the three chunks were 4.5 MB of it, a third of the idle heap's large
+    // objects; loaded web RSS on MariaDB fell by ~4 MB with this.
+    minifyWhitespace: true,
+    minifySyntax: true,
     // CommonJS dependencies (mysql2) call require(); give the ESM bundle one.
     banner: { js: "import { createRequire as __qsmCreateRequire } from 'node:module'; const require = __qsmCreateRequire(import.meta.url);" },
   }
