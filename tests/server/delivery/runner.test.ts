@@ -97,3 +97,38 @@ for (const dialect of dialects()) {
     })
   })
 }
+
+for (const dialect of dialects()) {
+  describe(`${dialect}: the delivery loop's claims`, () => {
+    const t = useTestDb(dialect)
+    let receiver: Receiver
+    beforeAll(async () => { receiver = await startReceiver({ status: 200, body: 'ok', delayMs: 20 }) })
+    afterAll(async () => { await receiver.close() })
+
+    it('does not claim again while the one endpoint it took rows of is still at its cap', async () => {
+      // One endpoint (1 in flight at a time) with a backlog: each claim takes its 4 rounds. Before,
+      // the loop claimed again as soon as the first of them started, with the endpoint at its cap,
+      // and every other claim found nothing: a claim's statements for nothing, per 4 deliveries.
+      let claims = 0
+      const counting = {
+        ...t.db,
+        db: t.db.db.withPlugin({
+          transformQuery: ({ node }) => {
+            // The fair pick's probes: one statement per claim (server/db/due-heads.ts).
+            if (node.kind === 'RawNode' && JSON.stringify(node).includes('order by next_attempt_at, id limit')) claims += 1
+            return node
+          },
+          transformResult: async ({ result }) => result,
+        }),
+      }
+      const h = harness(counting)
+      const ep = await h.endpoint('backlogged', `${receiver.url}/slow`)
+      for (let i = 0; i < 24; i++) await h.queue('backlogged', ep.id)
+      const summary = await h.run()
+      expect(summary.succeeded).toBe(24)
+      console.log(`24 deliveries to one endpoint took ${claims} claims (${dialect})`)
+      // 6 claims of 4, and at most a couple of empty ones at the end of the backlog.
+      expect(claims).toBeLessThanOrEqual(8)
+    })
+  })
+}
