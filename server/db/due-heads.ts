@@ -10,7 +10,8 @@
 // beside 20,000 rows), then a limited range read per endpoint.
 //
 // MySQL/MariaDB: the same shape, each step in a form MariaDB reads by the index whatever its
-// statistics say: the endpoints one index dive each (dueEndpointIdsMysql), then the probes as one
+// statistics say: the endpoints one index dive each (pendingEndpointIdsMysql; a runner reuses that list
+// for up to 1 s, pending-endpoints.ts), then the probes as one
 // UNION ALL per 100 endpoints (per statement ~0.2 ms of round trip).
 // Until 3 December MySQL read the heads with one window (row_number() over each endpoint's due
 // rows): 3 ms beside 20,000 due rows, but it sorts every due row, and beside the /tick bench's
@@ -18,6 +19,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { DialectCaps } from './dialect.js'
 import type { Database } from './schema.js'
+import type { PendingEndpoints } from './pending-endpoints.js'
 
 export interface DueHead {
   id: string
@@ -31,6 +33,8 @@ export interface HeadsQuery {
   perEndpoint: number
   skipUsers: readonly string[]
   skipEndpoints: readonly string[]
+  /** The runner's memory of endpoints with pending rows and of their owners (pending-endpoints.ts). */
+  pending?: PendingEndpoints
 }
 
 export interface Heads {
@@ -45,7 +49,12 @@ export interface Heads {
 }
 
 export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQuery): Promise<Heads> {
-  const { endpoints, ofSkippedUsers } = caps.kind === 'mysql' ? await dueEndpointIdsMysql(q, o) : { endpoints: await pendingEndpointIds(q), ofSkippedUsers: new Set<string>() }
+  let endpoints = o.pending?.fresh() ?? null
+  if (endpoints === null) {
+    endpoints = caps.kind === 'mysql' ? await pendingEndpointIdsMysql(q) : await pendingEndpointIds(q)
+    o.pending?.remember(endpoints)
+  }
+  const ofSkippedUsers = caps.kind === 'mysql' ? await ofUsers(q, endpoints, o) : new Set<string>()
   const skipUsers = new Set(o.skipUsers)
   const skipEndpoints = new Set(o.skipEndpoints)
   // A left-out endpoint, or on MySQL one known to be a left-out user's, is only asked whether it has
@@ -62,12 +71,11 @@ export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQ
 }
 
 /**
- * MySQL: endpoints with a pending row, by a loose scan of deliveries_due_by_endpoint, and which of
- * them belong to users left out (looked up by primary key: those are only asked whether they have
- * a row due, not for their rows). One round trip per such endpoint (~0.1–0.2 ms), so a claim
- * costs more with more endpoints waiting, never with more rows waiting.
+ * MySQL: endpoints with a pending row, by a loose scan of deliveries_due_by_endpoint. One round
+ * trip per such endpoint (~0.1–0.2 ms), so a claim costs more with more endpoints waiting, never
+ * with more rows waiting (and nothing while the runner's list is fresh: pending-endpoints.ts).
  */
-async function dueEndpointIdsMysql(q: Kysely<Database>, o: HeadsQuery): Promise<{ endpoints: string[]; ofSkippedUsers: Set<string> }> {
+async function pendingEndpointIdsMysql(q: Kysely<Database>): Promise<string[]> {
   // One index dive per endpoint with a pending row, each its own statement: the loose index scan
   // done by hand. MariaDB can answer a GROUP BY (status, endpoint_id) that way ("Using index for
   // group-by": 0.5 ms beside 100,000 due rows of 3 endpoints), but it chooses so by its statistics,
@@ -79,19 +87,36 @@ async function dueEndpointIdsMysql(q: Kysely<Database>, o: HeadsQuery): Promise<
     // away", ~1 ms round trip); ORDER BY status, endpoint_id LIMIT 1 made MariaDB sort (50 ms).
     const next = (await sql<{ endpoint_id: string | null }>`
       select min(endpoint_id) as endpoint_id from deliveries where status = 'pending' and endpoint_id > ${after}`.execute(q)).rows[0]
-    if (!next?.endpoint_id) break
+    if (!next?.endpoint_id) return due
     due.push(next.endpoint_id)
     after = next.endpoint_id
   }
+}
+
+/**
+ * MySQL: which of the endpoints belong to users left out (those are only asked whether they have
+ * a row due, not for their rows). Owners are looked up by primary key once and then remembered.
+ */
+async function ofUsers(q: Kysely<Database>, endpoints: readonly string[], o: HeadsQuery): Promise<Set<string>> {
   const ofSkippedUsers = new Set<string>()
-  if (o.skipUsers.length === 0 || due.length === 0) return { endpoints: due, ofSkippedUsers }
+  if (o.skipUsers.length === 0 || endpoints.length === 0) return ofSkippedUsers
+  const skip = new Set(o.skipUsers)
+  const unknown: string[] = []
+  for (const e of endpoints) {
+    const owner = o.pending?.ownerOf(e)
+    if (owner === undefined) unknown.push(e)
+    else if (skip.has(owner)) ofSkippedUsers.add(e)
+  }
   // An endpoint deleted meanwhile has no row here: its rows are still claimed (and then closed by
   // the runner's endpoint check), never left pending.
-  for (let i = 0; i < due.length; i += PROBE_CHUNK) {
-    const owners = await q.selectFrom('endpoints').select('id').where('id', 'in', due.slice(i, i + PROBE_CHUNK)).where('user_id', 'in', [...o.skipUsers]).execute()
-    for (const r of owners) ofSkippedUsers.add(r.id)
+  for (let i = 0; i < unknown.length; i += PROBE_CHUNK) {
+    const owners = await q.selectFrom('endpoints').select(['id', 'user_id']).where('id', 'in', unknown.slice(i, i + PROBE_CHUNK)).execute()
+    for (const r of owners) {
+      o.pending?.rememberOwner(r.id, r.user_id)
+      if (skip.has(r.user_id)) ofSkippedUsers.add(r.id)
+    }
   }
-  return { endpoints: due, ofSkippedUsers }
+  return ofSkippedUsers
 }
 
 /** Endpoint ids per round of the loose scan; the recursion stays far below any limit. */

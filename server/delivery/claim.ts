@@ -7,6 +7,7 @@ import type { Database } from '../db/schema.js'
 import { writeTransaction } from '../db/write-first.js'
 import { dueHeads } from '../db/due-heads.js'
 import type { DialectCaps } from '../db/dialect.js'
+import type { PendingEndpoints } from '../db/pending-endpoints.js'
 
 export interface Claim {
   id: string
@@ -76,6 +77,8 @@ export interface FairShare {
    * hundreds of rows, in a drain of one user's backlog).
    */
   used?: { users: ReadonlyMap<string, number>; endpoints: ReadonlyMap<string, number> }
+  /** The claimer's memory of endpoints with pending rows and their owners, kept across its claims. */
+  pending?: PendingEndpoints
 }
 
 /**
@@ -188,7 +191,7 @@ async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: nu
   // rows per endpoint, not 4 × the endpoint cap (a drain at 64 in flight claimed ~500 times a
   // second and read 768 rows each time to take 2: 66 % of the worker's CPU).
   const perEndpoint = Math.min(f.perEndpoint, limit)
-  const { heads: candidates, leftOut } = await dueHeads(trx, caps, { nowMs, perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints })
+  const { heads: candidates, leftOut } = await dueHeads(trx, caps, { nowMs, perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints, pending: f.pending })
   seen.leftOut = leftOut
   const older = (a: { next_attempt_at: number; id: string }, b: { next_attempt_at: number; id: string }) =>
     a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)

@@ -17,6 +17,7 @@ import { releaseClaims } from './release.js'
 import { sendBoundMs } from './sender.js'
 import { Turns } from './turns.js'
 import type { HandOffDesk } from './hand-off.js'
+import { PendingEndpoints } from '../db/pending-endpoints.js'
 import type { SendResult, EngineDeps } from './types.js'
 
 export interface RunOptions {
@@ -45,6 +46,8 @@ export interface RunOptions {
   startDrained?: boolean
   /** Kept by the caller across passes, so its endpoint copies (≤ 1 s old) serve the next pass too. */
   guard?: EndpointGuard
+  /** Likewise the claims' list of endpoints with pending rows (≤ 1 s old, forgotten on a wake). */
+  pending?: PendingEndpoints
 }
 
 export interface RunSummary {
@@ -103,6 +106,9 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     }
   })
   const guard = opts.guard ?? new EndpointGuard(db, config)
+  const pending = opts.pending ?? new PendingEndpoints()
+  // A pass that starts by claiming was woken (new rows, or the poll): read the list afresh.
+  if (!opts.startDrained) pending.forget()
   const desk = opts.handOff
   // Jobs claimed but not started, with when they were queued (wall ms). They wait only for a
   // global slot: a job whose user or endpoint is at its cap is given back at once, never parked.
@@ -230,7 +236,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     for (const [u, n] of users) if (n >= perUser) skipUsers.add(u)
     const skipEndpoints = new Set([...limiter.saturatedEndpoints(), ...limiter.rateLimitedEndpoints(clock.now())])
     for (const [e, n] of endpoints) if (n >= perEndpoint) skipEndpoints.add(e)
-    return { perUser, perEndpoint, skipUsers: [...skipUsers], skipEndpoints: [...skipEndpoints], used: { users, endpoints } }
+    return { perUser, perEndpoint, skipUsers: [...skipUsers], skipEndpoints: [...skipEndpoints], used: { users, endpoints }, pending }
   }
 
   const claimAhead = () => {
@@ -379,6 +385,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         drained = false
         idleUntil = 0
         lastSeen = null
+        pending.forget()
         if (claiming) wokenDuringClaim = true
       }
       // Handed-off jobs start first, before a claim's statements take the connection.

@@ -7,6 +7,7 @@
 // started only for handed-off jobs does not claim; rows ingest left due (no room here) wake the
 // claim path as before.
 import { leaseMsFor } from './claim.js'
+import { PendingEndpoints } from '../db/pending-endpoints.js'
 import { EndpointGuard } from './endpoint-guard.js'
 import { HandOffDesk } from './hand-off.js'
 import { releaseOwner } from './release.js'
@@ -31,6 +32,7 @@ export function startScheduler(deps: EngineDeps, opts: SchedulerOptions = {}): D
   // One guard for every pass: its endpoint copies (at most 1 s old) fill handed-off jobs, which
   // carry no URL or keys of their own, without a read per pass.
   const guard = new EndpointGuard(deps.db, deps.config)
+  const pending = new PendingEndpoints()
   let current: Promise<void> | null = null
   let last: RunSummary | null = null
   let again = false
@@ -54,7 +56,7 @@ export function startScheduler(deps: EngineDeps, opts: SchedulerOptions = {}): D
           const takeWake = () => { const woken = again; again = false; return woken }
           last = await runDue(deps, {
             owner, leaseMs, budgetMs: PASS_BUDGET_MS, stopWhenEmpty: true, shouldStop: () => stopped, takeWake,
-            handOff: desk, guard, startDrained: !claimFirst,
+            handOff: desk, guard, pending, startDrained: !claimFirst,
           })
         } catch (err) {
           deps.log.error('delivery pass failed', { error: (err as Error).message })
