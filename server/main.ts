@@ -15,6 +15,7 @@ import { buildDeps } from './deps.js'
 import { leaseMsFromEnv } from './delivery/claim.js'
 import { printBanner } from './cli/banner.js'
 import { applyHeapPolicy } from './heap-policy.js'
+import { capYoungGeneration } from './young-generation.js'
 
 export async function main(): Promise<void> {
   let boot
@@ -33,6 +34,7 @@ export async function main(): Promise<void> {
   }
   const { config, wroteEnv } = boot
   applyHeapPolicy(config.heapGrowthPercent)
+  capYoungGeneration(config.heapYoungMb)
   const log = loggerFor(config)
   let db
   try {

@@ -6,6 +6,7 @@ import { bootConfig, loggerFor, openDatabase } from '../runtime.js'
 import { isEmailAddress, mintToken } from '../auth/token.js'
 import { runCommand } from './commands.js'
 import { applyHeapPolicy } from '../heap-policy.js'
+import { capYoungGeneration } from '../young-generation.js'
 
 const USAGE = `Usage: qsm-webhooks <command>
 
@@ -27,6 +28,7 @@ export async function cli(argv: string[]): Promise<number> {
     const { config, wroteEnv } = bootConfig()
     // The worker and /tick-style commands allocate like the web process (server/heap-policy.ts).
     applyHeapPolicy(config.heapGrowthPercent)
+    capYoungGeneration(config.heapYoungMb)
     if (wroteEnv) process.stdout.write('Wrote .env with fresh random secrets.\n')
     const log = loggerFor(config)
     switch (command) {

@@ -79,6 +79,7 @@ export const envSchema = z.object({
   QSM_DISABLE_AFTER: duration(3_600_000, 30 * 86_400_000).default(3 * 86_400_000),
   QSM_MAX_ENDPOINTS_PER_USER: int(1, 1000).default(20),
   QSM_HEAP_GROWTH_PERCENT: int(0, 300).default(50),
+  QSM_HEAP_YOUNG_MB: int(0, 256).default(16),
   QSM_FAILING_AFTER_FAILURES: int(1, 1000).default(3),
   QSM_FAILING_AFTER: duration(60_000, 86_400_000).default(15 * 60_000),
   QSM_SMTP_URL: z
@@ -140,6 +141,8 @@ export interface Config {
   logLevel: Parsed['QSM_LOG_LEVEL']
   /** V8's heap growth past the live heap, in percent; 0 = V8's own policy (server/heap-policy.ts). */
   heapGrowthPercent: number
+  /** Ceiling on V8's young generation, both halves, in MB; 0 = V8's own (server/young-generation.ts). */
+  heapYoungMb: number
   port: number
   host: string
 }
@@ -186,6 +189,7 @@ export function toConfig(p: Parsed): Config {
     dashboardUrl: (p.QSM_DASHBOARD_URL || `${publicUrl}/dashboard/`),
     logLevel: p.QSM_LOG_LEVEL,
     heapGrowthPercent: p.QSM_HEAP_GROWTH_PERCENT,
+    heapYoungMb: p.QSM_HEAP_YOUNG_MB,
     port: p.PORT,
     host: p.HOST,
   }

@@ -1,0 +1,63 @@
+// The young-generation ceiling (server/young-generation.ts): V8's own flag cannot be changed after
+// start, so the service holds the young generation at its ceiling by its growth factor.
+import { spawnSync } from 'node:child_process'
+import { resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { youngCeilingApplies, youngGrowthFactor } from '../../server/young-generation.js'
+import { ConfigError, loadConfig } from '../../server/config/load.js'
+import { TEST_SECRETS } from '../helpers/config.js'
+
+const MB = 1024 * 1024
+
+describe('young generation ceiling', () => {
+  it('holds the young generation at 16 MB by default', () => {
+    expect(loadConfig(TEST_SECRETS).heapYoungMb).toBe(16)
+    expect(youngGrowthFactor(16 * MB, 16)).toBe(1)
+    expect(youngGrowthFactor(8 * MB, 16)).toBe(2)
+  })
+
+  it('leaves V8 its own young generation for 0, or when the operator set its size', () => {
+    expect(loadConfig({ ...TEST_SECRETS, QSM_HEAP_YOUNG_MB: '0' }).heapYoungMb).toBe(0)
+    expect(youngCeilingApplies(0)).toBe(false)
+    expect(youngCeilingApplies(16, [], '--max-semi-space-size=4')).toBe(false)
+    expect(youngCeilingApplies(16, ['--max_semi_space_size=4'])).toBe(false)
+    expect(youngCeilingApplies(16, [], '--max-old-space-size=96')).toBe(true)
+  })
+
+  it('names the field when the value is out of range', () => {
+    expect(() => loadConfig({ ...TEST_SECRETS, QSM_HEAP_YOUNG_MB: '-1' })).toThrow(ConfigError)
+    try {
+      loadConfig({ ...TEST_SECRETS, QSM_HEAP_YOUNG_MB: 'lots' })
+      expect.unreachable('lots was accepted')
+    } catch (err) {
+      expect((err as ConfigError).problems.join('\n')).toMatch(/QSM_HEAP_YOUNG_MB/)
+    }
+  })
+
+  // In a child, as the service runs: work in turns of the event loop (collections report between
+  // them), allocating short-lived objects fast. V8 alone grows its young generation to 32 MB.
+  it('keeps a busy process under the ceiling, where V8 alone grows to twice it', () => {
+    const program = (cap: boolean) => `
+      import(${JSON.stringify(resolve('server/young-generation.ts'))}).then(async ({ capYoungGeneration }) => {
+        ${cap ? 'capYoungGeneration(16)' : ''}
+        const v8 = await import('node:v8')
+        let peak = 0, ring = new Array(2000)
+        for (let turn = 0; turn < 300; turn++) {
+          for (let i = 0; i < 20000; i++) ring[i % ring.length] = { id: 'evt_' + i, body: JSON.stringify({ n: i, pad: 'y'.repeat(64) }) }
+          peak = Math.max(peak, v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size)
+          await new Promise((r) => setImmediate(r))
+        }
+        console.log(JSON.stringify({ peak }))
+      })`
+    const run = (cap: boolean) => {
+      const out = spawnSync(process.execPath, ['--import', 'tsx', '-e', program(cap)], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
+      expect(out.status, out.stderr).toBe(0)
+      return JSON.parse(out.stdout).peak as number
+    }
+    const capped = run(true)
+    const own = run(false)
+    console.log(`young generation: ${capped / MB} MB with the ceiling, ${own / MB} MB without`)
+    expect(own).toBeGreaterThan(16 * MB)
+    expect(capped).toBeLessThanOrEqual(16 * MB)
+  }, 60_000)
+})
