@@ -330,6 +330,16 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
       } else if (wallNow - local.get(job)! > LOCAL_WAIT_MS) release.push(job)
       else if (ownRoom) ready += 1
     }
+    // A row given back is due now, but its user or endpoint is still at its cap here: claim again
+    // when one of their sends ends, as for a row a claim left out. Before, a pass that had found
+    // nothing due left it to the poll (1 s in the web process; a worker's idle poll), so under a
+    // slow receiver one of five deliveries of a user with one slot waited a whole poll.
+    for (const job of release) {
+      for (const key of [`u:${job.claim.user_id}`, `e:${job.claim.endpoint_id}`]) {
+        waitingOn.add(key)
+        lastSeen?.leftOut.add(key)
+      }
+    }
     await giveBack(release)
     for (const [dueAt, jobs] of later) await giveBack(jobs, dueAt)
   }

@@ -85,8 +85,9 @@ for (const dialect of dialects()) {
       try {
         for (let i = 0; i < 5; i++) await app.call('u1', 'POST', '/v1/webhooks', { url: `${receiver.url}/hook-${i}`, event_types: ['*'] })
         // Each request is held a moment, so the rows are read while the first is still in flight
-        // (a fast answer could otherwise complete it, clearing its lease, before the read).
-        receiver.fallback = { status: 200, body: 'ok', delayMs: 300 }
+        // (a fast answer could otherwise complete it, clearing its lease, before the read). Not
+        // longer: the five go one at a time, and a job that waits over 1 s is given back (next test).
+        receiver.fallback = { status: 200, body: 'ok', delayMs: 150 }
         const event = await ingest(app)
         const rows = await t.db.db.selectFrom('deliveries').selectAll().where('event_id', '=', event.id).execute()
         const leased = rows.filter((r) => r.lease_owner !== null)
@@ -96,6 +97,25 @@ for (const dialect of dialects()) {
         await waitUntil(() => loop.total('succeeded') === 5, 5_000, 'all five recorded')
         expect(loop.total('handedOff')).toBe(4)
         expect(loop.total('claimed')).toBe(1)
+        expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([event.id]))
+      } finally {
+        await app.deps.dispatcher.stop()
+      }
+    })
+
+    it("claims a job it gave back after a second's wait again when its user's send ends, not at the next poll", async () => {
+      // 1 slot for the user and answers of 450 ms: the fifth of five jobs waits over the local
+      // limit of 1 s and is given back, due now. Before, a pass that had found nothing more due
+      // left that row to the poll (here 60 s; 1 s in production), and it arrived after the test's 5 s.
+      const app = makeTestApp(t.db, { env: { QSM_CONCURRENCY: '4', QSM_USER_CONCURRENCY: '1' } })
+      const loop = withLoop(app)
+      try {
+        for (let i = 0; i < 5; i++) await app.call('u1', 'POST', '/v1/webhooks', { url: `${receiver.url}/slow-${i}`, event_types: ['*'] })
+        receiver.fallback = { status: 200, body: 'ok', delayMs: 450 }
+        const event = await ingest(app)
+        await receiver.waitFor(5, 5_000)
+        await waitUntil(() => loop.total('succeeded') === 5, 5_000, 'all five recorded')
+        expect(new Set(receiver.received.map((r) => r.path))).toEqual(new Set([0, 1, 2, 3, 4].map((i) => `/slow-${i}`)))
         expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([event.id]))
       } finally {
         await app.deps.dispatcher.stop()
