@@ -18,6 +18,7 @@ import { HandOffDesk } from '../../../server/delivery/hand-off.js'
 import { SendLimiter } from '../../../server/delivery/limiter.js'
 import { manualClock } from '../../../server/clock.js'
 import { createLogger } from '../../../server/log.js'
+import type { Db } from '../../../server/db/connect.js'
 
 async function ingest(app: TestApp, userId = 'u1') {
   const event = { ...structuredClone(EXAMPLES['email.failed']), id: newId('evt'), user_id: userId }
@@ -37,6 +38,14 @@ function withLoop(app: TestApp) {
   app.deps.dispatcher = startScheduler(app.deps, { pollMs: 60_000, onPass: (s) => { if (s) passes.push(s) } })
   const total = (k: 'claimed' | 'handedOff' | 'succeeded') => passes.reduce((n, p) => n + p[k], 0)
   return { passes, total }
+}
+
+/** A loop in which user u1 has one slot (4 in all), and u1's `n` endpoints at `${base}-0` … `${base}-(n-1)`. */
+async function oneSlotUser(db: Db, base: string, n: number) {
+  const app = makeTestApp(db, { env: { QSM_CONCURRENCY: '4', QSM_USER_CONCURRENCY: '1' } })
+  const loop = withLoop(app)
+  for (let i = 0; i < n; i++) await app.call('u1', 'POST', '/v1/webhooks', { url: `${base}-${i}`, event_types: ['*'] })
+  return { app, loop }
 }
 
 for (const dialect of dialects()) {
@@ -80,10 +89,8 @@ for (const dialect of dialects()) {
     it('hands off no more than a claim would take (four rounds of the user cap); the rest is due and claimed as before', async () => {
       // 1 slot per user: of five endpoints' deliveries four are handed off (one sends, three wait
       // for it), the fifth stays due for the claim path.
-      const app = makeTestApp(t.db, { env: { QSM_CONCURRENCY: '4', QSM_USER_CONCURRENCY: '1' } })
-      const loop = withLoop(app)
+      const { app, loop } = await oneSlotUser(t.db, `${receiver.url}/hook`, 5)
       try {
-        for (let i = 0; i < 5; i++) await app.call('u1', 'POST', '/v1/webhooks', { url: `${receiver.url}/hook-${i}`, event_types: ['*'] })
         // Each request is held a moment, so the rows are read while the first is still in flight
         // (a fast answer could otherwise complete it, clearing its lease, before the read). Not
         // longer: the five go one at a time, and a job that waits over 1 s is given back (next test).
@@ -107,10 +114,8 @@ for (const dialect of dialects()) {
       // 1 slot for the user and answers of 450 ms: the fifth of five jobs waits over the local
       // limit of 1 s and is given back, due now. Before, a pass that had found nothing more due
       // left that row to the poll (here 60 s; 1 s in production), and it arrived after the test's 5 s.
-      const app = makeTestApp(t.db, { env: { QSM_CONCURRENCY: '4', QSM_USER_CONCURRENCY: '1' } })
-      const loop = withLoop(app)
+      const { app, loop } = await oneSlotUser(t.db, `${receiver.url}/slow`, 5)
       try {
-        for (let i = 0; i < 5; i++) await app.call('u1', 'POST', '/v1/webhooks', { url: `${receiver.url}/slow-${i}`, event_types: ['*'] })
         receiver.fallback = { status: 200, body: 'ok', delayMs: 450 }
         const event = await ingest(app)
         await receiver.waitFor(5, 5_000)
