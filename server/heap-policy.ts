@@ -26,10 +26,15 @@ export interface HeapPolicyInput {
   nodeOptions?: string
 }
 
+/** Whether the operator set one of `flags` in NODE_OPTIONS or on the node command line (their choice wins). */
+export function operatorSet(flags: RegExp, execArgv: readonly string[], nodeOptions: string): boolean {
+  return flags.test(nodeOptions) || execArgv.some((a) => flags.test(a))
+}
+
 /** The V8 flag to set, or null when there is nothing to set. Pure, for tests. */
 export function heapFlag({ percent, execArgv = [], nodeOptions = '' }: HeapPolicyInput): string | null {
   if (percent <= 0) return null
-  if (OPERATOR_FLAGS.test(nodeOptions) || execArgv.some((a) => OPERATOR_FLAGS.test(a))) return null
+  if (operatorSet(OPERATOR_FLAGS, execArgv, nodeOptions)) return null
   return `--heap-growing-percent=${Math.round(percent)}`
 }
 

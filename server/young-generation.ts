@@ -15,6 +15,7 @@
 // node command line) keeps their choice.
 import { PerformanceObserver } from 'node:perf_hooks'
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
+import { operatorSet } from './heap-policy.js'
 
 const OPERATOR_FLAGS = /--(max-semi-space-size|max_semi_space_size|semi-space-growth-factor|semi_space_growth_factor)\b/
 /** V8's own growth factor for the young generation. */
@@ -27,7 +28,7 @@ export function youngGrowthFactor(bytes: number, ceilingMb: number): 1 | 2 {
 
 /** Whether the ceiling applies: QSM_HEAP_YOUNG_MB above 0 and no operator flag for the young generation. */
 export function youngCeilingApplies(ceilingMb: number, execArgv: readonly string[] = [], nodeOptions = ''): boolean {
-  return ceilingMb > 0 && !OPERATOR_FLAGS.test(nodeOptions) && !execArgv.some((a) => OPERATOR_FLAGS.test(a))
+  return ceilingMb > 0 && !operatorSet(OPERATOR_FLAGS, execArgv, nodeOptions)
 }
 
 /** Starts watching this process's young generation; returns a stop function (null when not applied). */
