@@ -149,6 +149,15 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     return lastSeen.pairs.every(([u, e]) => users.has(u) || endpoints.has(e)) && [...lastSeen.leftOut].every(skipped)
   }
   /**
+   * A user (`u:id`) or endpoint (`e:id`) with rows due that this runner had no room for, learnt
+   * between claims (hand-off blocked it, or a job of theirs was given back): wait on it, and a claim
+   * may be put off only while it is at its cap too.
+   */
+  const waitOn = (key: string) => {
+    waitingOn.add(key)
+    lastSeen?.leftOut.add(key)
+  }
+  /**
    * A send of a waited-on user or endpoint ended: claim again only if this runner's queue for it
    * (claimed or handed off, not started) has run below refillAt of its cap. While that queue still
    * holds jobs, they start in the freed slots without a claim.
@@ -335,10 +344,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     // nothing due left it to the poll (1 s in the web process; a worker's idle poll), so under a
     // slow receiver one of five deliveries of a user with one slot waited a whole poll.
     for (const job of release) {
-      for (const key of [`u:${job.claim.user_id}`, `e:${job.claim.endpoint_id}`]) {
-        waitingOn.add(key)
-        lastSeen?.leftOut.add(key)
-      }
+      waitOn(`u:${job.claim.user_id}`)
+      waitOn(`e:${job.claim.endpoint_id}`)
     }
     await giveBack(release)
     for (const [dueAt, jobs] of later) await giveBack(jobs, dueAt)
@@ -355,8 +362,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     // Rows an ingest left due because their user or endpoint had no free slot here: claim them
     // when one of those sends ends (the desk does not wake the loop for them).
     for (const key of desk?.takeBlocked() ?? []) {
-      waitingOn.add(key)
-      lastSeen?.leftOut.add(key)
+      waitOn(key)
       if (claiming) blockedDuringClaim.add(key)
     }
     if (!desk || desk.waiting() === 0) return
