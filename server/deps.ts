@@ -74,6 +74,8 @@ export function buildDeps(parts: DepsParts): Deps {
       () => deps.dispatcher.openHandOff?.() ?? null,
     ),
   }
+  // Sends give way to events waiting to be stored (limiter.ts, yieldTo).
+  deps.limiter.yieldTo(() => deps.ingest.waiting())
   // The loop needs the finished object (it sends through deps.sender under deps.limiter), so it is
   // attached last, here and nowhere else.
   if (parts.inProcessLoop && !parts.dispatcher) deps.dispatcher = startScheduler(deps, parts.inProcessLoop)

@@ -59,6 +59,9 @@ function sideBySide(r: BenchResult): string[] {
     '## Side by side: the same job (signed POST to 3 endpoints, retries 1s,2s,4s,8s, 64 in flight)', '',
     table(['metric', ...cols.map((c) => c.name)], [
       row('ingest, closed loop c=64 (events/s)', (s) => n(s.ingestClosed?.load?.rate)),
+      // Sends a system put off while its front door was saturated show here: deliveries still owed
+      // when the closed loop stopped, and how long they took to leave.
+      row('closed loop: delivered after the load stopped (ms until none pending)', (s) => n(s.ingestClosed?.settleMs)),
       row('ingest p50 / p99 @ 1,000 ev/s (ms)', (s) => lat(s.open['1000']?.load?.latency) + (s.open['1000']?.load?.saturatedAtMs != null ? ' (saturated)' : '')),
       row('event→delivered p50 / p99 @ 1,000 ev/s (ms)', (s) => lat(s.open['1000']?.e2e?.latency)),
       row('event→delivered p50 / p99 @ 300 ev/s (ms)', (s) => lat(s.open['300']?.e2e?.latency)),

@@ -45,7 +45,7 @@ try {
       } else if (part === 'ingest' || part.startsWith('open')) {
         const spec = part === 'ingest' ? { mode: 'closed' as const, ms: FULL.closedMs } : { mode: 'open' as const, rate: Number(part.slice(4)), ms: FULL.openMs }
         const ph = await phase(FULL, db, sql, web, receiver, dbPid, spec)
-        log(`[${dialect} ${part}${withWorker ? ' + worker' : ''}, load ${load}] ${ph.load?.rate} ev/s, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
+        log(`[${dialect} ${part}${withWorker ? ' + worker' : ''}, load ${load}] ${ph.load?.rate} ev/s, settled ${ph.settleMs} ms after, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
           `e2e p50/p99 ${ph.e2e?.latency?.p50}/${ph.e2e?.latency?.p99} ms, saturated ${ph.load?.saturatedAtMs ?? 'no'}, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
       } else {
         await web.stop()

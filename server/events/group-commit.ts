@@ -20,6 +20,8 @@ interface Waiting {
 export interface IngestBatcher {
   /** Resolves once this request's events are committed (with everyone else's in its batch). */
   submit(events: IncomingEvent[]): Promise<IngestResult[]>
+  /** Events submitted and not yet stored: queued for a batch or in one being written. */
+  waiting(): number
 }
 
 const MAX_EVENTS_PER_BATCH = 500
@@ -51,11 +53,13 @@ export function createIngestBatcher(
   let inFlight = 0
   let queue: Waiting[] = []
   let queuedEvents = 0
+  let writingEvents = 0
 
   const runBatch = async (batch: Waiting[]) => {
     inFlight++
+    const all = batch.flatMap((w) => w.events)
+    writingEvents += all.length
     try {
-      const all = batch.flatMap((w) => w.events)
       let results: IngestResult[]
       try {
         results = await ingestEvents({ db, openHandOff, endpoints }, all, now())
@@ -78,6 +82,7 @@ export function createIngestBatcher(
       for (const w of batch) w.reject(err)
     } finally {
       inFlight--
+      writingEvents -= all.length
       pump()
     }
   }
@@ -97,6 +102,7 @@ export function createIngestBatcher(
   }
 
   return {
+    waiting: () => queuedEvents + writingEvents,
     submit(events) {
       if (queuedEvents > 0 && queuedEvents + events.length > MAX_QUEUED_EVENTS) {
         return Promise.reject(new ApiError('unavailable', 'Too many events are waiting to be stored; try again in a second', undefined, { 'Retry-After': '1' }))

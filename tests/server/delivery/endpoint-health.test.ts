@@ -139,6 +139,28 @@ for (const dialect of dialects()) {
       expect(attempt.error).toBe('blocked: 127.0.0.1 is a loopback address; webhooks can only go to public addresses')
     })
 
+    it('sends at most four at once while events wait to be stored, and up to QSM_CONCURRENCY once none wait', async () => {
+      const slow = await countingReceiver(100)
+      try {
+        const h = harness(t.db, { QSM_CONCURRENCY: '16', QSM_USER_CONCURRENCY: '16', QSM_ENDPOINT_CONCURRENCY: '16' })
+        // Stands in for the ingest batcher, which deps.ts wires in (tested in tests/server/deps.test.ts).
+        let frontDoor = 40
+        h.deps.limiter.yieldTo(() => frontDoor)
+        const ep = await h.endpoint('u1', `${slow.url}/busy`)
+        for (let i = 0; i < 16; i++) await h.queue('u1', ep.id)
+        expect((await h.run()).succeeded).toBe(16)
+        expect(slow.stats.maxInFlight).toBe(4)
+
+        frontDoor = 0
+        slow.stats.maxInFlight = 0
+        for (let i = 0; i < 16; i++) await h.queue('u1', ep.id)
+        expect((await h.run()).succeeded).toBe(16)
+        expect(slow.stats.maxInFlight).toBeGreaterThan(8)
+      } finally {
+        await slow.close()
+      }
+    })
+
     it('keeps at most QSM_USER_CONCURRENCY sends of one user and QSM_CONCURRENCY in total in flight', async () => {
       const slow = await countingReceiver(150)
       try {

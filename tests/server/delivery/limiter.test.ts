@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SendLimiter, WAITING_AFTER_MS } from '../../../server/delivery/limiter.js'
+import { SendLimiter, WAITING_AFTER_MS, YIELD_FLOOR } from '../../../server/delivery/limiter.js'
 
 const lane = (afterMs: number, size: number) => ({ afterMs, size })
 
@@ -60,6 +60,28 @@ describe('the send limiter', () => {
     const limiter = new SendLimiter(4, 2, 1)
     expect(limiter.lane).toEqual({ afterMs: WAITING_AFTER_MS, size: 16 })
     expect(WAITING_AFTER_MS).toBe(500)
+  })
+
+  it('gives two global slots to each event waiting to be stored, and never goes below four', () => {
+    let waiting = 0
+    const limiter = new SendLimiter(64, 64, 64)
+    limiter.yieldTo(() => waiting)
+    expect(limiter.total).toBe(64)
+    waiting = 10
+    expect(limiter.total).toBe(44)
+    waiting = 500
+    expect(limiter.total).toBe(YIELD_FLOOR)
+    for (let i = 0; i < YIELD_FLOOR; i++) limiter.start('u1', `e${i}`)
+    expect(limiter.canStart('u2', 'other')).toBe(false)
+    // The front door is quiet again: the configured cap is back at the next look.
+    waiting = 0
+    expect(limiter.canStart('u2', 'other')).toBe(true)
+  })
+
+  it('leaves a cap at or under four as configured, however busy the front door', () => {
+    const limiter = new SendLimiter(2, 2, 1)
+    limiter.yieldTo(() => 1_000)
+    expect(limiter.total).toBe(2)
   })
 })
 

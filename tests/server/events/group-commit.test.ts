@@ -35,6 +35,21 @@ for (const dialect of dialects()) {
       expect([events.length, deliveries.length]).toEqual([60, 120])
     })
 
+    it('counts the events waiting to be stored until their batch has committed', async () => {
+      await seedEndpoint(t.db, { userId: 'u1', eventTypes: ['*'] })
+      const batcher = createIngestBatcher(t.db, () => Date.now(), () => {})
+      expect(batcher.waiting()).toBe(0)
+      const a = batcher.submit([incoming('u1'), incoming('u1')])
+      const b = batcher.submit([incoming('u1')])
+      const c = batcher.submit([incoming('u1'), incoming('u1'), incoming('u1')])
+      // Queued or being written, all six are still owed their answer.
+      expect(batcher.waiting()).toBe(6)
+      await a
+      expect(batcher.waiting()).toBeLessThan(6)
+      await Promise.all([b, c])
+      expect(batcher.waiting()).toBe(0)
+    })
+
     it('fails only the request whose write fails, not the others in its batch', async () => {
       await seedEndpoint(t.db, { userId: 'u1', eventTypes: ['*'] })
       const batcher = createIngestBatcher(t.db, () => Date.now(), () => {})
