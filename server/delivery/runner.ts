@@ -87,8 +87,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   const t0 = performance.now()
   const { db, config, clock, log, limiter } = deps
   const leaseMs = opts.leaseMs ?? leaseMsFor(config.deliveryTimeoutMs)
-  // Batches of 50–200 are where MariaDB claims stop being the bottleneck; a claim asks for the
-  // free slots plus one round of look-ahead, so few jobs ever wait here for a slot.
+  // Batches of 50–200 are where MariaDB claims stop being the bottleneck; a claim asks for twice
+  // what is missing from the free slots plus the look-ahead, at most this many.
   const batchSize = Math.min(200, Math.max(10, config.concurrency * 4))
   // Two rounds of look-ahead: the next claim is asked for while a full round is still held, so its
   // round trip (a few ms, more when the database shares the cores) ends before the slots run dry.
