@@ -10,9 +10,9 @@
 //
 // Capacity is reserved before the insert, not checked after the commit: a row written leased but
 // with no slot to go to would sit unsent until the runner gave it back (one more write), and meanwhile
-// a claim could fill the slots it was counted against. The reservation is the same bound a claim
-// uses (claim.ts FAIR_DEPTH rounds per user and endpoint, free global slots plus one round of
-// look-ahead), and users or endpoints with no free slot at all, or over their rate limit, get
+// a claim could fill the slots it was counted against. The reservation is bounded as a claim is
+// (claim.ts FAIR_DEPTH rounds per user and endpoint), with free global slots plus one round of
+// look-ahead where the runner's claims keep two (runner.ts), and users or endpoints with no free slot at all, or over their rate limit, get
 // nothing: their rows stay ordinary due rows for the claim path, so a noisy user's hanging
 // endpoints gain nothing through hand-off. A handed-off job that cannot start within the runner's
 // local wait is given back like a claimed one (runner.ts, release.ts).
@@ -33,7 +33,7 @@ export interface HandOffDeskOptions {
   /** The runner's lease owner id and lease length: handed-off rows carry exactly these. */
   owner: string
   leaseMs: number
-  /** Jobs beyond the free global slots that may be handed off (the runner's claim look-ahead). */
+  /** Jobs beyond the free global slots that may be handed off: one round, half the runner's claim look-ahead. */
   lookAhead: number
   /**
    * After a commit: `handedOff` jobs wait in the inbox (start the loop if it is not running), and
