@@ -3,14 +3,7 @@ import { dialects } from '../helpers/dialects.js'
 import { useTestDb } from '../helpers/db.js'
 import { seedEndpoint } from '../helpers/seed.js'
 import { makeTestApp } from '../helpers/app.js'
-import { EXAMPLES } from '../../server/events/examples.js'
-import { newId } from '../../server/db/ids.js'
-import type { IncomingEvent } from '../../server/events/parse-body.js'
-
-function incoming(userId: string): IncomingEvent {
-  const event = { ...EXAMPLES['email.received'], id: newId('evt'), user_id: userId } as any
-  return { event, payload: JSON.stringify(event) }
-}
+import { incoming } from '../helpers/incoming.js'
 
 for (const dialect of dialects()) {
   describe(`${dialect}: one process's parts`, () => {

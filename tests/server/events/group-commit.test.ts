@@ -4,14 +4,7 @@ import { useTestDb } from '../../helpers/db.js'
 import { seedEndpoint } from '../../helpers/seed.js'
 import { createIngestBatcher, MAX_QUEUED_EVENTS } from '../../../server/events/group-commit.js'
 import { ApiError } from '../../../server/http/errors.js'
-import { EXAMPLES } from '../../../server/events/examples.js'
-import { newId } from '../../../server/db/ids.js'
-import type { IncomingEvent } from '../../../server/events/parse-body.js'
-
-function incoming(userId: string, overrides: Record<string, unknown> = {}): IncomingEvent {
-  const event = { ...EXAMPLES['email.received'], id: newId('evt'), user_id: userId, ...overrides } as any
-  return { event, payload: JSON.stringify(event) }
-}
+import { incoming } from '../../helpers/incoming.js'
 
 for (const dialect of dialects()) {
   describe(`${dialect}: ingest group commit`, () => {
