@@ -2,15 +2,20 @@
 // a commit costs about the same for one row as for many). Each row is finalised only while this claim
 // still owns it (lease_owner and lease end unchanged); if the lease ran out and someone else took
 // the row, this result is dropped and the other runner's result counts.
-import { sql } from 'kysely'
+import { sql, type Insertable } from 'kysely'
+import type { DeliveryAttemptsTable } from '../db/schema.js'
+import { insertRows, type RowsInsert } from '../db/insert-rows.js'
 import type { Db } from '../db/connect.js'
 import { isManual, type Finish } from './outcome.js'
 import { writeTransaction } from '../db/write-first.js'
 import { insertChunks } from '../db/insert-chunks.js'
 
-/** Columns of a delivery_attempts row, and rows per INSERT on MySQL (an ack batch is at most 200). */
-const ATTEMPT_COLUMNS = 10
+/** Rows per INSERT on MySQL (an ack batch is at most 200). */
 const ATTEMPTS_PER_INSERT = 200
+const ATTEMPTS: RowsInsert<Insertable<DeliveryAttemptsTable>> = {
+  table: 'delivery_attempts',
+  columns: ['delivery_id', 'attempt', 'started_at', 'duration_ms', 'status_code', 'error_class', 'error', 'trigger', 'request_headers', 'response_excerpt'],
+}
 
 /** Writes the finished attempts and returns those that were applied (still owned). */
 export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: number): Promise<Finish[]> {
@@ -71,9 +76,7 @@ export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: 
           }]
         : [],
     )
-    for (const part of insertChunks(db.caps, attempts, ATTEMPT_COLUMNS, ATTEMPTS_PER_INSERT)) {
-      await trx.insertInto('delivery_attempts').values(part).execute()
-    }
+    for (const part of insertChunks(db.caps, attempts, ATTEMPTS.columns.length, ATTEMPTS_PER_INSERT)) await insertRows(trx, db.caps, ATTEMPTS, part)
     return owned
     // A result lost to a power cut leaves the row leased; it is sent again after the lease (at least once).
   }, { durable: false })

@@ -13,6 +13,7 @@ import type { RateLimit } from './rate-windows.js'
 import type { HandOff, HandOffCandidate } from './types.js'
 import { endpointWrites } from '../endpoints/versions.js'
 import { insertChunks } from '../db/insert-chunks.js'
+import { insertRows, type RowsInsert } from '../db/insert-rows.js'
 import type { DialectCaps } from '../db/dialect.js'
 
 export interface EnqueueEvent {
@@ -25,7 +26,13 @@ export interface EnqueueEvent {
 
 // 15 columns a row: 500 rows stay far below MySQL's placeholder limit (SQLite: db/insert-chunks.ts).
 const ROWS_PER_INSERT = 500
-const COLUMNS = 15
+const DELIVERIES: RowsInsert<Insertable<DeliveriesTable>> = {
+  table: 'deliveries',
+  columns: [
+    'id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'status', 'attempts', 'next_attempt_at', 'lease_owner',
+    'last_status_code', 'last_error', 'last_attempt_at', 'last_duration_ms', 'created_at', 'updated_at',
+  ],
+}
 const USERS_PER_QUERY = 500
 
 /** Inserts the deliveries and returns how many each event got (0 when no endpoint wants it). */
@@ -72,9 +79,8 @@ export async function enqueueDeliveries(
     })
   }
   // Without caps (one operational event: a few rows), one statement per 500 rows.
-  for (const part of insertChunks(opts.caps ?? { kind: 'mysql' }, rows, COLUMNS, ROWS_PER_INSERT)) {
-    await db.insertInto('deliveries').values(part).execute()
-  }
+  const caps = opts.caps ?? { kind: 'mysql' }
+  for (const part of insertChunks(caps, rows, DELIVERIES.columns.length, ROWS_PER_INSERT)) await insertRows(db, caps, DELIVERIES, part)
   return counts
 }
 

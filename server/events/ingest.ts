@@ -1,12 +1,12 @@
 // Stores validated events and fans them out to deliveries in one transaction. Kept apart from the
 // HTTP route so a group-commit batcher (bench/) can call it with many requests' events at once.
 // Idempotent on event id: a known id is answered with its original delivery count, never stored twice.
-import type { Kysely } from 'kysely'
+import type { Insertable, Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
-import type { Database } from '../db/schema.js'
+import type { Database, EventsTable } from '../db/schema.js'
 import { writeTransaction } from '../db/write-first.js'
 import { enqueueDeliveries, type ActiveEndpointsCache } from '../delivery/enqueue.js'
-import { skippingDuplicates } from '../db/insert-new.js'
+import { insertRows, type RowsInsert } from '../db/insert-rows.js'
 import type { DialectCaps } from '../db/dialect.js'
 import { insertChunks } from '../db/insert-chunks.js'
 import type { HandOff } from '../delivery/types.js'
@@ -21,14 +21,18 @@ export interface IngestResult {
 
 const IDS_PER_QUERY = 500
 const EVENTS_PER_INSERT = 200
-const EVENT_COLUMNS = 7
+const EVENTS: RowsInsert<Insertable<EventsTable>> = {
+  table: 'events',
+  columns: ['id', 'user_id', 'type', 'schema_version', 'occurred_at', 'payload', 'received_at'],
+}
+const EVENTS_SKIPPING_KNOWN = { ...EVENTS, ignoreDuplicates: true }
 // Two requests racing with one id: the loser's insert hits the primary key, its transaction rolls
 // back, and the retry finds the winner's row and answers as a duplicate.
 const ATTEMPTS = 3
 
 /**
  * The common case has no known ids, so the events are inserted first, skipping any whose id exists
- * (db/insert-new.ts), and no SELECT of known ids is made. If the insert skipped any, this
+ * (db/insert-rows.ts), and no SELECT of known ids is made. If the insert skipped any, this
  * transaction cannot tell which rows are its own, so it rolls back and the batch is written again
  * the careful way: known ids selected first, answered as duplicates with their original counts.
  */
@@ -91,20 +95,17 @@ async function ingestOnce(trx: Kysely<Database>, events: readonly IncomingEvent[
   }
 
   const fresh = [...firstById.values()].filter((e) => !known.has(e.event.id))
-  for (const part of insertChunks(o.caps, fresh, EVENT_COLUMNS, EVENTS_PER_INSERT)) {
-    const insert = trx
-      .insertInto('events')
-      .values(part.map(({ event, payload }) => ({
-        id: event.id, user_id: event.user_id, type: event.type, schema_version: event.schema_version,
-        occurred_at: Date.parse(event.occurred_at), payload, received_at: now,
-      })))
-    if (o.selectFirst) {
-      // A row committed by another request since the select fails this with a unique violation.
-      await insert.execute()
-      continue
-    }
-    const res = await skippingDuplicates(insert, o.caps).executeTakeFirst()
-    if (Number(res.numInsertedOrUpdatedRows ?? 0) !== part.length) throw new KnownIds()
+  // Without selectFirst, duplicates are skipped by the insert itself, which reports how many it
+  // took; with it, a row committed by another request since the select fails the insert with a
+  // unique violation.
+  const spec = o.selectFirst ? EVENTS : EVENTS_SKIPPING_KNOWN
+  for (const part of insertChunks(o.caps, fresh, EVENTS.columns.length, EVENTS_PER_INSERT)) {
+    const rows = part.map(({ event, payload }) => ({
+      id: event.id, user_id: event.user_id, type: event.type, schema_version: event.schema_version,
+      occurred_at: Date.parse(event.occurred_at), payload, received_at: now,
+    }))
+    const inserted = await insertRows(trx, o.caps, spec, rows)
+    if (!o.selectFirst && inserted !== part.length) throw new KnownIds()
   }
   const counts = await enqueueDeliveries(trx, fresh.map(({ event, payload }) => ({ id: event.id, user_id: event.user_id, type: event.type, payload })), now, { handOff: o.handOff, cache: o.endpoints, caps: o.caps })
   for (const [id, n] of await deliveryCounts(trx, [...known])) counts.set(id, n)
