@@ -26,7 +26,7 @@ function cwd(): string {
 }
 
 /** BENCH_CPU_PROF=<dir> runs the service processes under `node --cpu-prof` (evidence for Findings). */
-const profArgs = (): string[] => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])
+export const profArgs = (): string[] => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])
 
 /** The environment every service run uses (reported with the results). */
 export function serviceEnv(databaseUrl: string, port: number, extra: Record<string, string> = {}): Record<string, string> {

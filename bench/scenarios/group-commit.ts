@@ -7,13 +7,13 @@ import type { BenchDb } from '../lib/database.js'
 import type { RawSql } from '../lib/raw-sql.js'
 import { sampleUsage } from '../lib/rss.js'
 import { closeLedger, emptyTables } from '../lib/phase.js'
-import { TEST_SECRETS } from '../lib/service.js'
+import { TEST_SECRETS, profArgs } from '../lib/service.js'
 import type { Profile } from '../profile.js'
 import type { Phase } from './service.js'
 
 export async function groupCommitRun(p: Profile, db: BenchDb, sql: RawSql, endpoints: number): Promise<Phase> {
   await emptyTables(sql)
-  const child = spawnTs('bench/procs/group-commit-ingest.ts', { url: db.url, bridgeSecret: TEST_SECRETS.QSM_BRIDGE_SECRET })
+  const child = spawnTs('bench/procs/group-commit-ingest.ts', { url: db.url, bridgeSecret: TEST_SECRETS.QSM_BRIDGE_SECRET }, { nodeArgs: profArgs() })
   try {
     const port = await child.next((m) => (m.ready ? (m.port as number) : undefined), 30_000)
     const sampler = sampleUsage({ service: child.pid })

@@ -3,7 +3,8 @@
 // (it calls the same scenario code); only fewer phases. Not a source of published figures.
 //
 //   npx tsx bench/tools/focus.ts --dialect=mysql --part=drain --runs=2
-//   parts: idle, ingest (closed loop c=64), open1000, open300, drain (worker), tick
+//   parts: idle, ingest (closed loop c=64), open1000, open300, drain (worker), tick, prototype (the
+//   group-commit ingest prototype, no delivery: procs/group-commit-ingest.ts)
 //   BENCH_CPU_PROF=/tmp/prof works here too (service processes under --cpu-prof).
 //   --worker: a `worker` process beside the web one (the second core's use the docs give VPS users).
 import { loadavg } from 'node:os'
@@ -18,6 +19,7 @@ import { sleep } from '../lib/stats.js'
 import { FULL } from '../profile.js'
 import { ENDPOINTS, phase } from '../scenarios/service.js'
 import { drainRuns } from '../scenarios/drain.js'
+import { groupCommitRun } from '../scenarios/group-commit.js'
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt
 const dialect = arg('dialect', 'mysql') as Dialect
@@ -42,6 +44,10 @@ try {
       if (part === 'idle') {
         await sleep(FULL.idleWaitMs)
         log(`[${dialect} idle, load ${load}] RSS ${readMem(web.child.pid)?.rssMB} MB`)
+      } else if (part === 'prototype') {
+        await web.stop()
+        const ph = await groupCommitRun(FULL, db, sql, ENDPOINTS)
+        log(`[${dialect} prototype, load ${load}] ${ph.load?.rate} ev/s, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
       } else if (part === 'ingest' || part.startsWith('open')) {
         const spec = part === 'ingest' ? { mode: 'closed' as const, ms: FULL.closedMs } : { mode: 'open' as const, rate: Number(part.slice(4)), ms: FULL.openMs }
         const ph = await phase(FULL, db, sql, web, receiver, dbPid, spec)
