@@ -11,11 +11,16 @@ function sources(dir: string): string[] {
   })
 }
 
-/** [file, table] for every insertInto/updateTable/deleteFrom('table') in server/. */
+/**
+ * [file, table] for every insertInto/updateTable/deleteFrom('table') in server/, and for every
+ * RowsInsert spec (the hot multi-row INSERTs of db/insert-rows.ts name their table there).
+ */
 function writes(): [string, string][] {
   const out: [string, string][] = []
   for (const file of sources('server')) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/\b(?:insertInto|updateTable|deleteFrom)\(\s*'([a-z_]+)'/g)) out.push([file, m[1]!])
+    const text = readFileSync(file, 'utf8')
+    for (const m of text.matchAll(/\b(?:insertInto|updateTable|deleteFrom)\(\s*'([a-z_]+)'/g)) out.push([file, m[1]!])
+    for (const m of text.matchAll(/\bRowsInsert<[^=]*=\s*\{\s*table:\s*'([a-z_]+)'/g)) out.push([file, m[1]!])
   }
   return out
 }
