@@ -113,13 +113,32 @@ export class SendLimiter {
     return this.byEndpoint.keys()
   }
 
-  /** Users with every one of their slots in use in this process: a claim skips their rows. */
-  saturatedUsers(): string[] {
-    return [...this.byUser].filter(([, n]) => n >= this.perUser).map(([u]) => u)
+  /**
+   * Users with every one of their slots in use in this process and at least one send running for
+   * olderThanMs or more (one moved to the waiting set counts too): a claim skips their rows. A user
+   * whose slots are all taken by sends that started moments ago is not skipped: its receivers
+   * answer, the slots free again within milliseconds, and rows claimed now are ready for them.
+   */
+  stuckUsers(olderThanMs: number): string[] {
+    return this.stuck(this.byUser, this.perUser, (s) => s.userId, olderThanMs)
   }
 
-  saturatedEndpoints(): string[] {
-    return [...this.byEndpoint].filter(([, n]) => n >= this.perEndpoint).map(([e]) => e)
+  stuckEndpoints(olderThanMs: number): string[] {
+    return this.stuck(this.byEndpoint, this.perEndpoint, (s) => s.endpointId, olderThanMs)
+  }
+
+  private stuck(counts: Map<string, number>, cap: number, keyOf: (s: Slot) => string | undefined, olderThanMs: number): string[] {
+    const atCap = [...counts].filter(([, n]) => n >= cap)
+    if (atCap.length === 0) return []
+    // Sends that started after the cutoff, per key; a key with fewer of those than sends in all
+    // has an older one (or one in the waiting set, which is older still).
+    const cutoff = performance.now() - olderThanMs
+    const young = new Map<string, number>()
+    for (const slot of this.active) {
+      const key = keyOf(slot)
+      if (slot.at > cutoff && key !== undefined) young.set(key, (young.get(key) ?? 0) + 1)
+    }
+    return atCap.filter(([k, n]) => (young.get(k) ?? 0) < n).map(([k]) => k)
   }
 
   /** Endpoints whose rate limit lets nothing more start right now: a claim skips their rows. */

@@ -74,6 +74,16 @@ const LOCAL_WAIT_MS = 1_000
  * Users or endpoints with no room at all (every one of their slots busy, e.g. hanging) get nothing.
  */
 const DEPTH = FAIR_DEPTH
+/**
+ * A user or endpoint at its cap here is left out of claims once one of its sends has run this
+ * long: rows claimed for it would wait past LOCAL_WAIT_MS and be given back. DEPTH rounds must
+ * clear within LOCAL_WAIT_MS, so a send may take LOCAL_WAIT_MS / DEPTH. One at its cap with only
+ * younger sends is still claimed for (up to DEPTH rounds, less what it holds): when every slot was
+ * skipped at its cap, a draining worker with one busy user claimed only after a slot freed, and
+ * sent nothing while that claim's round trip lasted (MariaDB drain: no send in flight in a third
+ * of 250 ms samples).
+ */
+const STUCK_MS = LOCAL_WAIT_MS / DEPTH
 
 /**
  * How far a queue must have run down before a claim is worth its statements: half a round of the
@@ -245,9 +255,9 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     for (const e of limiter.busyEndpoints()) endpoints.set(e, (endpoints.get(e) ?? 0) + limiter.endpointBusy(e))
     const perUser = limiter.perUser * DEPTH
     const perEndpoint = limiter.perEndpoint * DEPTH
-    const skipUsers = new Set(limiter.saturatedUsers())
+    const skipUsers = new Set(limiter.stuckUsers(STUCK_MS))
     for (const [u, n] of users) if (n >= perUser) skipUsers.add(u)
-    const skipEndpoints = new Set([...limiter.saturatedEndpoints(), ...limiter.rateLimitedEndpoints(clock.now())])
+    const skipEndpoints = new Set([...limiter.stuckEndpoints(STUCK_MS), ...limiter.rateLimitedEndpoints(clock.now())])
     for (const [e, n] of endpoints) if (n >= perEndpoint) skipEndpoints.add(e)
     return { perUser, perEndpoint, skipUsers: [...skipUsers], skipEndpoints: [...skipEndpoints], used: { users, endpoints }, pending }
   }

@@ -78,6 +78,30 @@ describe('the send limiter', () => {
     expect(limiter.canStart('u2', 'other')).toBe(true)
   })
 
+  it('calls a user or endpoint at its cap stuck only once one of its sends has run the given time', async () => {
+    const limiter = new SendLimiter(8, 2, 1, lane(10_000, 8))
+    limiter.start('busy', 'busy-1')
+    limiter.start('busy', 'busy-2')
+    limiter.start('room', 'room-1')
+    // At their caps, but every send has just started: their slots free again in a moment.
+    expect(limiter.stuckUsers(40)).toEqual([])
+    expect(limiter.stuckEndpoints(40)).toEqual([])
+    await new Promise((r) => setTimeout(r, 60))
+    expect(limiter.stuckUsers(40)).toEqual(['busy'])
+    expect(limiter.stuckEndpoints(40).sort()).toEqual(['busy-1', 'busy-2', 'room-1'])
+    // A user below its cap is never stuck, however old its one send.
+    expect(limiter.stuckUsers(40)).not.toContain('room')
+  })
+
+  it('calls stuck a user at its cap whose one old send moved to the waiting set, beside a young one', async () => {
+    const limiter = new SendLimiter(4, 2, 2, lane(30, 8))
+    limiter.start('u', 'hang')
+    await until(() => limiter.waiting === 1)
+    limiter.start('u', 'quick')
+    expect(limiter.userBusy('u')).toBe(2)
+    expect(limiter.stuckUsers(1_000)).toEqual(['u'])
+  })
+
   it('leaves a cap at or under four as configured, however busy the front door', () => {
     const limiter = new SendLimiter(2, 2, 1)
     limiter.yieldTo(() => 1_000)

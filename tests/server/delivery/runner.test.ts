@@ -130,5 +130,39 @@ for (const dialect of dialects()) {
       // 6 claims of 4, and at most a couple of empty ones at the end of the backlog.
       expect(claims).toBeLessThanOrEqual(8)
     })
+
+    it("reads a busy user's next rows while all its slots are still sending, so its backlog never waits for a claim", async () => {
+      // One user with one endpoint and 8 slots (as a worker with raised caps), answering in 20 ms.
+      // The loop claims again when half a round is left. Before, a user with every slot busy was
+      // left out of every claim, so that claim read nothing for it and the next one came only
+      // after a send had ended: nothing was in flight while it lasted (MariaDB drain bench: no
+      // send in flight in a third of the samples). Now a user is left out only once one of its
+      // sends has run LOCAL_WAIT_MS / DEPTH (250 ms).
+      let busy = () => false
+      const probeWhileBusy = new Map<unknown, boolean>()
+      let rowsReadWhileBusy = 0
+      const counting = {
+        ...t.db,
+        db: t.db.db.withPlugin({
+          transformQuery: ({ node, queryId }) => {
+            if (node.kind === 'RawNode' && JSON.stringify(node).includes('order by next_attempt_at, id limit')) probeWhileBusy.set(queryId, busy())
+            return node
+          },
+          transformResult: async ({ result, queryId }) => {
+            if (probeWhileBusy.get(queryId)) rowsReadWhileBusy += result.rows.length
+            return result
+          },
+        }),
+      }
+      const h = harness(counting, { QSM_CONCURRENCY: '8', QSM_USER_CONCURRENCY: '8', QSM_ENDPOINT_CONCURRENCY: '8' })
+      const ep = await h.endpoint('backlogged', `${receiver.url}/slow`)
+      busy = () => h.deps.limiter.userBusy('backlogged') >= 8
+      for (let i = 0; i < 96; i++) await h.queue('backlogged', ep.id)
+      const summary = await h.run()
+      expect(summary.succeeded).toBe(96)
+      console.log(`rows read for the user while all 8 of its slots were busy: ${rowsReadWhileBusy}; 96 delivered in ${summary.duration_ms} ms, ${summary.claimed} claimed, ${summary.released} given back (${dialect})`)
+      expect(rowsReadWhileBusy).toBeGreaterThan(0)
+      expect(summary.released).toBe(0)
+    })
   })
 }
