@@ -61,8 +61,9 @@ export function leaseMsFromEnv(timeoutMs: number, raw: string | undefined): numb
 
 /**
  * Fair claiming (docs/architecture.md, "Fair scheduling"): at most perUser rows per user and
- * perEndpoint per endpoint, none for users or endpoints this process already has at their cap,
- * taken in turns — every user's oldest row first, then every user's second, and so on.
+ * perEndpoint per endpoint, none for those the claimer leaves out (skipUsers, skipEndpoints: at
+ * their cap here with a send that has run a while, or holding their full depth already), taken
+ * in turns — every user's oldest row first, then every user's second, and so on.
  */
 export interface FairShare {
   perUser: number

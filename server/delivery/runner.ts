@@ -70,8 +70,9 @@ export function newOwnerId(): string {
 /** A claimed job that cannot start within this long (every slot busy) is given back. */
 const LOCAL_WAIT_MS = 1_000
 /**
- * Rounds of work a claim may take per user and endpoint that have room (claim.ts FAIR_DEPTH).
- * Users or endpoints with no room at all (every one of their slots busy, e.g. hanging) get nothing.
+ * Rounds of work a claim may take per user and endpoint (claim.ts FAIR_DEPTH), less what this
+ * runner holds of them. Users or endpoints at their cap with a send running STUCK_MS or more (e.g.
+ * hanging) get nothing.
  */
 const DEPTH = FAIR_DEPTH
 /**
