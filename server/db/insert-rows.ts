@@ -1,9 +1,10 @@
 // Multi-row INSERTs for the hot paths: ingest's events and deliveries, and the delivery log's
 // attempts. kysely's builder makes an object per value and walks them all to compile the text: for
 // a batch of 16 events that was ~170 µs of the one thread for the two statements, rebuilt for every
-// batch (bench/tools/front-door-micro.ts). Here the statement text is made once per table and row
-// count from a fixed column list, and the values go straight into the parameter array. The text
-// and the parameters are exactly what kysely produced; only the building is skipped.
+// batch (bench/tools/front-door-micro.ts). Here the statement's pieces are made once per table from
+// a fixed column list, and the values go straight into the parameter array. The text and the
+// parameters are exactly what kysely produced; only the building is skipped. Rows are cut into
+// statements as insert-chunks.ts says (SQLite: sizes its statement cache keeps).
 //
 // With ignoreDuplicates, rows whose primary or unique key already exists are passed over instead of
 // failing the statement: INSERT IGNORE on MySQL/MariaDB, INSERT … ON CONFLICT DO NOTHING on SQLite.
@@ -14,6 +15,7 @@
 // limit). SQLite's DO NOTHING covers uniqueness conflicts only (INSERT OR IGNORE would skip more).
 import { CompiledQuery, type Kysely } from 'kysely'
 import type { DialectCaps } from './dialect.js'
+import { insertChunks } from './insert-chunks.js'
 
 interface InsertSpec {
   table: string
@@ -24,6 +26,8 @@ interface InsertSpec {
 export interface RowsInsert<R> extends InsertSpec {
   /** Column names in statement order; each row supplies a value for every one (undefined → NULL). */
   columns: readonly (keyof R & string)[]
+  /** Most rows in one statement on MySQL, kept far below its placeholder limit. */
+  mysqlRowsPerInsert: number
 }
 
 interface Shape {
@@ -58,14 +62,17 @@ export function insertText(caps: Pick<DialectCaps, 'kind'>, spec: InsertSpec, co
   return s.head + `${s.row}, `.repeat(count - 1) + s.row + s.tail
 }
 
-/** Inserts the rows in one statement; returns how many were inserted (fewer when duplicates were skipped). */
+/** Inserts the rows, in as few statements as insertChunks allows; returns how many were inserted (fewer when duplicates were skipped). */
 export async function insertRows<R>(db: Kysely<any>, caps: Pick<DialectCaps, 'kind'>, spec: RowsInsert<R>, rows: readonly R[]): Promise<number> {
-  if (rows.length === 0) return 0
-  const params: unknown[] = new Array(rows.length * spec.columns.length)
-  let at = 0
-  for (const row of rows) {
-    for (const column of spec.columns) params[at++] = row[column] ?? null
+  let inserted = 0
+  for (const part of insertChunks(caps, rows, spec.columns.length, spec.mysqlRowsPerInsert)) {
+    const params: unknown[] = new Array(part.length * spec.columns.length)
+    let at = 0
+    for (const row of part) {
+      for (const column of spec.columns) params[at++] = row[column] ?? null
+    }
+    const result = await db.executeQuery(CompiledQuery.raw(insertText(caps, spec, part.length), params))
+    inserted += Number(result.numAffectedRows ?? 0)
   }
-  const result = await db.executeQuery(CompiledQuery.raw(insertText(caps, spec, rows.length), params))
-  return Number(result.numAffectedRows ?? 0)
+  return inserted
 }

@@ -8,13 +8,12 @@ import { insertRows, type RowsInsert } from '../db/insert-rows.js'
 import type { Db } from '../db/connect.js'
 import { isManual, type Finish } from './outcome.js'
 import { writeTransaction } from '../db/write-first.js'
-import { insertChunks } from '../db/insert-chunks.js'
 
-/** Rows per INSERT on MySQL (an ack batch is at most 200). */
-const ATTEMPTS_PER_INSERT = 200
 const ATTEMPTS: RowsInsert<Insertable<DeliveryAttemptsTable>> = {
   table: 'delivery_attempts',
   columns: ['delivery_id', 'attempt', 'started_at', 'duration_ms', 'status_code', 'error_class', 'error', 'trigger', 'request_headers', 'response_excerpt'],
+  // An ack batch is at most 200: one statement on MySQL.
+  mysqlRowsPerInsert: 200,
 }
 
 /** Writes the finished attempts and returns those that were applied (still owned). */
@@ -76,7 +75,7 @@ export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: 
           }]
         : [],
     )
-    for (const part of insertChunks(db.caps, attempts, ATTEMPTS.columns.length, ATTEMPTS_PER_INSERT)) await insertRows(trx, db.caps, ATTEMPTS, part)
+    await insertRows(trx, db.caps, ATTEMPTS, attempts)
     return owned
     // A result lost to a power cut leaves the row leased; it is sent again after the lease (at least once).
   }, { durable: false })

@@ -12,7 +12,6 @@ import { rateLimitOf } from './prepare.js'
 import type { RateLimit } from './rate-windows.js'
 import type { HandOff, HandOffCandidate } from './types.js'
 import { endpointWrites } from '../endpoints/versions.js'
-import { insertChunks } from '../db/insert-chunks.js'
 import { insertRows, type RowsInsert } from '../db/insert-rows.js'
 import type { DialectCaps } from '../db/dialect.js'
 
@@ -24,14 +23,14 @@ export interface EnqueueEvent {
   payload?: string
 }
 
-// 15 columns a row: 500 rows stay far below MySQL's placeholder limit (SQLite: db/insert-chunks.ts).
-const ROWS_PER_INSERT = 500
 const DELIVERIES: RowsInsert<Insertable<DeliveriesTable>> = {
   table: 'deliveries',
   columns: [
     'id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'status', 'attempts', 'next_attempt_at', 'lease_owner',
     'last_status_code', 'last_error', 'last_attempt_at', 'last_duration_ms', 'created_at', 'updated_at',
   ],
+  // 15 columns a row: 500 rows stay far below MySQL's placeholder limit (SQLite: db/insert-chunks.ts).
+  mysqlRowsPerInsert: 500,
 }
 const USERS_PER_QUERY = 500
 
@@ -79,8 +78,7 @@ export async function enqueueDeliveries(
     })
   }
   // Without caps (one operational event: a few rows), one statement per 500 rows.
-  const caps = opts.caps ?? { kind: 'mysql' }
-  for (const part of insertChunks(caps, rows, DELIVERIES.columns.length, ROWS_PER_INSERT)) await insertRows(db, caps, DELIVERIES, part)
+  await insertRows(db, opts.caps ?? { kind: 'mysql' }, DELIVERIES, rows)
   return counts
 }
 

@@ -8,7 +8,6 @@ import { writeTransaction } from '../db/write-first.js'
 import { enqueueDeliveries, type ActiveEndpointsCache } from '../delivery/enqueue.js'
 import { insertRows, type RowsInsert } from '../db/insert-rows.js'
 import type { DialectCaps } from '../db/dialect.js'
-import { insertChunks } from '../db/insert-chunks.js'
 import type { HandOff } from '../delivery/types.js'
 import type { IncomingEvent } from './parse-body.js'
 
@@ -20,10 +19,10 @@ export interface IngestResult {
 }
 
 const IDS_PER_QUERY = 500
-const EVENTS_PER_INSERT = 200
 const EVENTS: RowsInsert<Insertable<EventsTable>> = {
   table: 'events',
   columns: ['id', 'user_id', 'type', 'schema_version', 'occurred_at', 'payload', 'received_at'],
+  mysqlRowsPerInsert: 200,
 }
 const EVENTS_SKIPPING_KNOWN = { ...EVENTS, ignoreDuplicates: true }
 // Two requests racing with one id: the loser's insert hits the primary key, its transaction rolls
@@ -98,15 +97,12 @@ async function ingestOnce(trx: Kysely<Database>, events: readonly IncomingEvent[
   // Without selectFirst, duplicates are skipped by the insert itself, which reports how many it
   // took; with it, a row committed by another request since the select fails the insert with a
   // unique violation.
-  const spec = o.selectFirst ? EVENTS : EVENTS_SKIPPING_KNOWN
-  for (const part of insertChunks(o.caps, fresh, EVENTS.columns.length, EVENTS_PER_INSERT)) {
-    const rows = part.map(({ event, payload }) => ({
-      id: event.id, user_id: event.user_id, type: event.type, schema_version: event.schema_version,
-      occurred_at: Date.parse(event.occurred_at), payload, received_at: now,
-    }))
-    const inserted = await insertRows(trx, o.caps, spec, rows)
-    if (!o.selectFirst && inserted !== part.length) throw new KnownIds()
-  }
+  const rows = fresh.map(({ event, payload }) => ({
+    id: event.id, user_id: event.user_id, type: event.type, schema_version: event.schema_version,
+    occurred_at: Date.parse(event.occurred_at), payload, received_at: now,
+  }))
+  const inserted = await insertRows(trx, o.caps, o.selectFirst ? EVENTS : EVENTS_SKIPPING_KNOWN, rows)
+  if (!o.selectFirst && inserted !== rows.length) throw new KnownIds()
   const counts = await enqueueDeliveries(trx, fresh.map(({ event, payload }) => ({ id: event.id, user_id: event.user_id, type: event.type, payload })), now, { handOff: o.handOff, cache: o.endpoints, caps: o.caps })
   for (const [id, n] of await deliveryCounts(trx, [...known])) counts.set(id, n)
 

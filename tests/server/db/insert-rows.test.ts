@@ -10,6 +10,7 @@ import { dialects } from '../../helpers/dialects.js'
 const EVENTS: RowsInsert<Insertable<EventsTable>> = {
   table: 'events',
   columns: ['id', 'user_id', 'type', 'schema_version', 'occurred_at', 'payload', 'received_at'],
+  mysqlRowsPerInsert: 200,
 }
 const event = (id: string, payload: string | null = `{"id":"${id}"}`) => ({
   id, user_id: 'u_1', type: 'email.received', schema_version: 1, occurred_at: 1_764_806_400_000, payload, received_at: 1_764_806_400_500,
@@ -58,6 +59,14 @@ describe.each(dialects())('insert rows on %s', (dialect) => {
     await expect(insertRows(t.db.db, t.db.caps, EVENTS, [event('evt_2'), event('evt_1')])).rejects.toThrow()
     const ids = await t.db.db.selectFrom('events').select('id').execute()
     expect(ids.map((r) => r.id)).toEqual(['evt_1'])
+  })
+
+  it('cuts rows over one statement\'s share into several, stores them all and counts them all', async () => {
+    const rows = Array.from({ length: 5 }, (_, i) => event(`evt_${i}`))
+    // Two rows a statement on MySQL; on SQLite the cut follows insert-chunks.ts (here one of 4, one of 1).
+    const n = await insertRows(t.db.db, t.db.caps, { ...EVENTS, mysqlRowsPerInsert: 2, ignoreDuplicates: true }, rows)
+    expect(n).toBe(5)
+    expect((await t.db.db.selectFrom('events').select('id').execute()).length).toBe(5)
   })
 
   it('makes no statement for no rows', async () => {
