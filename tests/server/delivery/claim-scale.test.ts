@@ -14,6 +14,18 @@ import { claimDue, type FairShare } from '../../../server/delivery/claim.js'
 const NOW = Date.UTC(2026, 11, 3, 8, 0, 0)
 const LEASE = 60_000
 const BACKLOG = 50_000
+/**
+ * Claims timed per case. The quickest is kept: a busy machine only adds time, and in CI other test
+ * files share MariaDB (one run's median was 24 ms beside the backlog against 9.6 ms without, with
+ * 8 ms both ways when the file ran alone).
+ */
+const SAMPLES = 7
+/**
+ * Time allowed beyond twice the cost without the backlog. Every way this read has gone wrong costs
+ * far more beside 50,000 rows: MariaDB reading them all for a GROUP BY took 85 ms, its window 300 ms
+ * and up, a probe by the wrong index 600 ms; SQLite's window 9.2 ms against 1.5 ms.
+ */
+const HEADROOM = { sqlite: 4, mysql: 20 } as const
 
 for (const dialect of ['sqlite', 'mysql'] as const) {
   describe(`${dialect}: a fair claim beside a backlog`, () => {
@@ -33,17 +45,17 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       }
     }
 
-    /** Median ms of five claims, each finding one fresh victim row among everything else due. */
+    /** The quickest of seven claims (ms), each finding one fresh victim row among everything else due. */
     async function claimVictim(victimEndpoint: string, fair: FairShare): Promise<number> {
       const times: number[] = []
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < SAMPLES; i++) {
         const { deliveryId } = await seedPair(t.db, { userId: 'victim', endpointId: victimEndpoint, at: NOW + i })
         const t0 = performance.now()
         const claims = await claimDue(t.db, { owner: `w${i}`, nowMs: NOW + 1_000, limit: 8, leaseMs: LEASE, fair })
         times.push(performance.now() - t0)
         expect(claims.map((c) => c.id)).toEqual([deliveryId])
       }
-      return times.sort((a, b) => a - b)[2]!
+      return Math.min(...times)
     }
 
     it('takes about as long with 50,000 rows of a user at its cap due as with 20', async () => {
@@ -57,34 +69,34 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       // Older than every victim row, so an oldest-first read meets all of them first.
       await seedDue('hostile', hostileEndpoints, BACKLOG, 20)
       const loaded = await claimVictim(victimEndpoint, fair)
-      console.log(`claim beside ${BACKLOG} due rows of a user at its cap: median ${loaded.toFixed(2)} ms, beside 20 ${few.toFixed(2)} ms (${dialect})`)
-      // The window read of the backlog took 9.2 ms here on SQLite (1.5 ms with none); the bound
-      // leaves room for a busy machine. (Each waiting endpoint costs MySQL one index dive.)
-      expect(loaded).toBeLessThan(few * 2 + 4)
+      console.log(`claim beside ${BACKLOG} due rows of a user at its cap: quickest ${loaded.toFixed(2)} ms, beside 20 ${few.toFixed(2)} ms (${dialect})`)
+      // The window read of the backlog took 9.2 ms here on SQLite (1.5 ms with none). (Each waiting
+      // endpoint costs MySQL one index dive.) See HEADROOM for the bound.
+      expect(loaded).toBeLessThan(few * 2 + HEADROOM[dialect])
     }, 120_000)
 
     it('takes about as long with 50,000 rows of a user with room due as with 30 (a /tick backlog)', async () => {
       const endpoints = await Promise.all(Array.from({ length: 3 }, () => seedEndpoint(t.db, { userId: 'bulk' })))
       const fair: FairShare = { perUser: 8, perEndpoint: 4, skipUsers: [], skipEndpoints: [] }
-      /** Median ms of five claims of 8 rows each. */
+      /** The quickest of seven claims of 8 rows each (ms). */
       const claimBatch = async () => {
         const times: number[] = []
-        for (let i = 0; i < 5; i++) {
+        for (let i = 0; i < SAMPLES; i++) {
           const t0 = performance.now()
           const claims = await claimDue(t.db, { owner: `b${i}`, nowMs: NOW + 1_000, limit: 8, leaseMs: LEASE, fair })
           times.push(performance.now() - t0)
           expect(claims).toHaveLength(8)
         }
-        return times.sort((a, b) => a - b)[2]!
+        return Math.min(...times)
       }
-      await seedDue('bulk', endpoints, 100)
+      await seedDue('bulk', endpoints, 140)
       await claimBatch() // warm-up
       const few = await claimBatch()
-      await seedDue('bulk', endpoints, BACKLOG, 100)
+      await seedDue('bulk', endpoints, BACKLOG, 140)
       const loaded = await claimBatch()
-      console.log(`claim beside ${BACKLOG} due rows of a user with room: median ${loaded.toFixed(2)} ms, beside 30 ${few.toFixed(2)} ms (${dialect})`)
+      console.log(`claim beside ${BACKLOG} due rows of a user with room: quickest ${loaded.toFixed(2)} ms, beside 30 ${few.toFixed(2)} ms (${dialect})`)
       // MariaDB's window over every due row took 580–720 ms a claim beside 100,000 such rows.
-      expect(loaded).toBeLessThan(few * 2 + 4)
+      expect(loaded).toBeLessThan(few * 2 + HEADROOM[dialect])
     }, 120_000)
   })
 }
