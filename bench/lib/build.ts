@@ -19,7 +19,10 @@ export interface Entry {
 export async function buildService(): Promise<Entry> {
   mkdirSync(BUNDLE_DIR, { recursive: true })
   try {
-    await build({ ...serviceBuildOptions({ root: REPO, outdir: BUNDLE_DIR }), logLevel: 'silent' })
+    // Under BENCH_CPU_PROF the bundle keeps its line breaks and esbuild's "// server/…" module
+    // markers, so cpuprofile-top.ts can name the module of each bundled function (inclusive times).
+    const forProfile = process.env.BENCH_CPU_PROF ? { minifyWhitespace: false } : {}
+    await build({ ...serviceBuildOptions({ root: REPO, outdir: BUNDLE_DIR }), ...forProfile, logLevel: 'silent' })
     return { web: [resolve(BUNDLE_DIR, 'server/main.mjs')], cli: [resolve(BUNDLE_DIR, 'server/cli.mjs')], how: 'esbuild bundle (as npm run build)' }
   } catch (err) {
     process.stderr.write(`bench: bundling failed, running the service under tsx instead: ${(err as Error).message.split('\n')[0]}\n`)
