@@ -22,10 +22,12 @@ const BACKLOG = 50_000
 const SAMPLES = 7
 /**
  * Time allowed beyond twice the cost without the backlog. Every way this read has gone wrong costs
- * far more beside 50,000 rows: MariaDB reading them all for a GROUP BY took 85 ms, its window 300 ms
- * and up, a probe by the wrong index 600 ms; SQLite's window 9.2 ms against 1.5 ms.
+ * more beside 50,000 rows: MariaDB reading them all for a GROUP BY took 85 ms, its window 300 ms
+ * and up, a probe by the claim index 600 ms, and probes told to ignore deliveries_due_by_endpoint
+ * 50 ms against 11 ms without the backlog (tried on 4 December; this test failed); SQLite's window
+ * 9.2 ms against 1.5 ms.
  */
-const HEADROOM = { sqlite: 4, mysql: 20 } as const
+const HEADROOM = { sqlite: 4, mysql: 15 } as const
 
 for (const dialect of ['sqlite', 'mysql'] as const) {
   describe(`${dialect}: a fair claim beside a backlog`, () => {
