@@ -8,11 +8,10 @@
 import type { Db } from '../db/connect.js'
 import type { Config } from '../config/schema.js'
 import type { EndpointRow } from '../db/schema.js'
-import { keysAt, openSigningKeys, type OpenedKeys } from '../endpoints/signing-keys.js'
-import { openHeaders } from '../endpoints/custom-headers.js'
+import { keysAt } from '../endpoints/signing-keys.js'
 import { endpointVersion } from '../endpoints/versions.js'
 import { notSent, type Finish } from './outcome.js'
-import { offReason, rateLimitOf, type Job } from './prepare.js'
+import { offReason, openEndpoint, rateLimitOf, UNREADABLE_SECRETS, type Job, type OpenedEndpoint } from './prepare.js'
 
 /** How old a copy of an endpoint may be at send time: the bound for writes made elsewhere. */
 export const RECHECK_MS = 1_000
@@ -20,11 +19,10 @@ const MAX_CACHED = 10_000
 
 /**
  * One read of an endpoint. `opened`: its keys and custom headers decrypted, once for every job
- * checked against this read (or why they could not be). Handed-off jobs carry no keys, so each is
+ * checked against this read (null: they could not be). Handed-off jobs carry no keys, so each is
  * checked here, and decrypting per job cost ~7 µs of the sending thread per delivery.
  */
-type Fresh = { version: number; readAt: number; row: EndpointRow | undefined; opened?: Opened | Error }
-type Opened = { keys: OpenedKeys; headers: Record<string, string> }
+type Fresh = { version: number; readAt: number; row: EndpointRow | undefined; opened?: OpenedEndpoint | null }
 
 export type Checked = { send: Job } | { skip: Finish }
 
@@ -45,22 +43,13 @@ export class EndpointGuard {
     const row = fresh.row
     if (!row) return { skip: notSent(job.claim, 'Endpoint deleted') }
     if (Number(row.is_active) !== 1) return { skip: notSent(job.claim, offReason(row)) }
-    fresh.opened ??= this.open(row, nowMs)
+    // undefined: not opened yet for this read; null: opened, and unreadable.
+    if (fresh.opened === undefined) fresh.opened = openEndpoint(row, this.config.appKey, nowMs)
     const opened = fresh.opened
-    if (opened instanceof Error) {
-      return { skip: notSent(job.claim, "The endpoint's secret or custom headers cannot be decrypted (was QSM_APP_KEY changed?)") }
-    }
+    if (!opened) return { skip: notSent(job.claim, UNREADABLE_SECRETS) }
     // The grace of a previous key is judged at each send, not at the read.
     const keys = keysAt(opened.keys, nowMs)
     return { send: { ...job, url: row.url, keys, customHeaders: opened.headers, rate: rateLimitOf(row), version: fresh.version, readAt: fresh.readAt } }
-  }
-
-  private open(row: EndpointRow, nowMs: number): Opened | Error {
-    try {
-      return { keys: openSigningKeys(row, this.config.appKey, nowMs), headers: openHeaders(row.custom_headers, this.config.appKey) }
-    } catch (err) {
-      return err instanceof Error ? err : new Error('unreadable')
-    }
   }
 
   private read(id: string, version: number): Promise<Fresh> {

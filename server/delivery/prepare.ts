@@ -4,7 +4,7 @@
 import type { Db } from '../db/connect.js'
 import type { Config } from '../config/schema.js'
 import type { EndpointRow } from '../db/schema.js'
-import { activeSigningKeys } from '../endpoints/signing-keys.js'
+import { keysAt, openSigningKeys, type OpenedKeys } from '../endpoints/signing-keys.js'
 import { openHeaders } from '../endpoints/custom-headers.js'
 import type { SigningKey } from '../signing/headers.js'
 import type { Claim } from './claim.js'
@@ -37,6 +37,24 @@ export function offReason(endpoint: Pick<EndpointRow, 'disabled_reason'>): strin
   return endpoint.disabled_reason ? `Endpoint is disabled: ${endpoint.disabled_reason}` : 'Endpoint is paused'
 }
 
+/** An endpoint's signing keys and custom headers, decrypted (the keys in force are picked per send: keysAt). */
+export interface OpenedEndpoint {
+  keys: OpenedKeys
+  headers: Record<string, string>
+}
+
+/** Why a job of an endpoint whose secrets cannot be opened is finished unsent. */
+export const UNREADABLE_SECRETS = "The endpoint's secret or custom headers cannot be decrypted (was QSM_APP_KEY changed?)"
+
+/** Decrypts the endpoint's keys and custom headers; null when they cannot be (see UNREADABLE_SECRETS). */
+export function openEndpoint(endpoint: EndpointRow, appKey: string, nowMs: number): OpenedEndpoint | null {
+  try {
+    return { keys: openSigningKeys(endpoint, appKey, nowMs), headers: openHeaders(endpoint.custom_headers, appKey) }
+  } catch {
+    return null
+  }
+}
+
 export async function prepareJobs(db: Db, claims: readonly Claim[], config: Config, nowMs: number): Promise<{ jobs: Job[]; unsendable: Finish[] }> {
   const jobs: Job[] = []
   const unsendable: Finish[] = []
@@ -50,28 +68,24 @@ export async function prepareJobs(db: Db, claims: readonly Claim[], config: Conf
   ])
   const endpointById = new Map(endpoints.map((e) => [e.id, e]))
   const payloadById = new Map(events.map((e) => [e.id, e.payload]))
-  // Decrypting secrets costs a key derivation; do it once per endpoint per batch.
-  const keysByEndpoint = new Map<string, { keys: SigningKey[]; headers: Record<string, string> } | Error>()
+  // Decrypting secrets costs an AES-GCM decipher each; do it once per endpoint per batch.
+  const openedById = new Map<string, OpenedEndpoint | null>()
   for (const claim of claims) {
     const endpoint = endpointById.get(claim.endpoint_id)
     const payload = payloadById.get(claim.event_id)
     if (!endpoint) { unsendable.push(notSent(claim, 'Endpoint deleted')); continue }
     if (Number(endpoint.is_active) !== 1) { unsendable.push(notSent(claim, offReason(endpoint))); continue }
     if (payload === null || payload === undefined) { unsendable.push(notSent(claim, 'Payload expired')); continue }
-    let keys = keysByEndpoint.get(endpoint.id)
-    if (!keys) {
-      try {
-        keys = { keys: activeSigningKeys(endpoint, config.appKey, nowMs), headers: openHeaders(endpoint.custom_headers, config.appKey) }
-      } catch {
-        keys = new Error('unreadable')
-      }
-      keysByEndpoint.set(endpoint.id, keys)
+    let opened = openedById.get(endpoint.id)
+    if (opened === undefined) {
+      opened = openEndpoint(endpoint, config.appKey, nowMs)
+      openedById.set(endpoint.id, opened)
     }
-    if (keys instanceof Error) {
-      unsendable.push(notSent(claim, "The endpoint's secret or custom headers cannot be decrypted (was QSM_APP_KEY changed?)"))
-      continue
-    }
-    jobs.push({ claim, url: endpoint.url, body: payload, keys: keys.keys, customHeaders: keys.headers, rate: rateLimitOf(endpoint), version: versions.get(endpoint.id)!, readAt })
+    if (!opened) { unsendable.push(notSent(claim, UNREADABLE_SECRETS)); continue }
+    jobs.push({
+      claim, url: endpoint.url, body: payload, keys: keysAt(opened.keys, nowMs), customHeaders: opened.headers,
+      rate: rateLimitOf(endpoint), version: versions.get(endpoint.id)!, readAt,
+    })
   }
   return { jobs, unsendable }
 }
