@@ -11,6 +11,8 @@ import { verify } from '../../server/signing/verify.js'
 import { sign } from '../../server/signing/sign.js'
 import { newId } from '../../server/db/ids.js'
 import { insertText } from '../../server/db/insert-rows.js'
+import { EVENTS_SKIPPING_KNOWN } from '../../server/events/ingest.js'
+import { DELIVERIES } from '../../server/delivery/enqueue.js'
 import type { Database } from '../../server/db/schema.js'
 import { eventBody, eventId } from '../lib/event.js'
 
@@ -39,9 +41,8 @@ function perCall(calls: number, fn: (i: number) => unknown): number {
 
 const now = Date.now()
 const batch = requests.slice(0, BATCH).map((r) => parseEventsBody(r.body)[0]!)
-const EV = ['id', 'user_id', 'type', 'schema_version', 'occurred_at', 'payload', 'received_at'] as const
-const DL = ['id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'status', 'attempts', 'next_attempt_at', 'lease_owner',
-  'last_status_code', 'last_error', 'last_attempt_at', 'last_duration_ms', 'created_at', 'updated_at'] as const
+const EV = EVENTS_SKIPPING_KNOWN.columns
+const DL = DELIVERIES.columns
 const evRows = () => batch.map(({ event, payload }) => ({ id: event.id, user_id: event.user_id, type: event.type, schema_version: event.schema_version, occurred_at: Date.parse(event.occurred_at), payload, received_at: now }))
 const dlRows = () => batch.flatMap(({ event }) => [1, 2, 3].map((e) => ({
   id: newId('dlv', now), event_id: event.id, endpoint_id: `wh_${e}`, user_id: event.user_id, event_type: event.type, status: 'pending', attempts: 0,
@@ -59,8 +60,8 @@ const rows: [string, number][] = [
   ['3 delivery ids', perCall(N, () => { newId('dlv', now); newId('dlv', now); newId('dlv', now) })],
   ['2 INSERTs, kysely builder', perCall(batches, () => { db.insertInto('events').values(evRows()).ignore().compile(); db.insertInto('deliveries').values(dlRows()).compile() }) / BATCH],
   ['2 INSERTs, insert-rows.ts', perCall(batches, () => {
-    insertText({ kind: 'mysql' }, { table: 'events', columns: EV, ignoreDuplicates: true }, BATCH); flat(evRows(), EV)
-    insertText({ kind: 'mysql' }, { table: 'deliveries', columns: DL }, BATCH * 3); flat(dlRows(), DL)
+    insertText({ kind: 'mysql' }, EVENTS_SKIPPING_KNOWN, BATCH); flat(evRows(), EV)
+    insertText({ kind: 'mysql' }, DELIVERIES, BATCH * 3); flat(dlRows(), DL)
   }) / BATCH],
   ['mysql2 formats the 2 INSERTs', perCall(batches, () => { mysql.format(evCompiled.sql, evCompiled.parameters as SqlParams); mysql.format(dlCompiled.sql, dlCompiled.parameters as SqlParams) }) / BATCH],
 ]
