@@ -36,13 +36,13 @@ interface Shape {
   tail: string
 }
 
-// One entry per (dialect, table, columns, ignore): a few in all. Row counts are not part of the
-// key; the tuples are repeated per call, so no text of every batch size is kept in memory.
-const shapes = new Map<string, Shape>()
+// One entry per dialect and spec (the specs are module constants: a few in all), so a batch looks
+// its shape up without building a key. Row counts are not part of it; the tuples are repeated per
+// call, so no text of every batch size is kept in memory.
+const shapes = { mysql: new WeakMap<InsertSpec, Shape>(), sqlite: new WeakMap<InsertSpec, Shape>() }
 
 function shapeOf(caps: Pick<DialectCaps, 'kind'>, spec: InsertSpec): Shape {
-  const key = `${caps.kind}\0${spec.table}\0${spec.columns.join(',')}\0${spec.ignoreDuplicates ? 1 : 0}`
-  let shape = shapes.get(key)
+  let shape = shapes[caps.kind].get(spec)
   if (!shape) {
     const q = (name: string) => (caps.kind === 'mysql' ? `\`${name}\`` : `"${name}"`)
     const ignore = spec.ignoreDuplicates && caps.kind === 'mysql' ? ' ignore' : ''
@@ -51,7 +51,7 @@ function shapeOf(caps: Pick<DialectCaps, 'kind'>, spec: InsertSpec): Shape {
       row: `(${spec.columns.map(() => '?').join(', ')})`,
       tail: spec.ignoreDuplicates && caps.kind !== 'mysql' ? ' on conflict do nothing' : '',
     }
-    shapes.set(key, shape)
+    shapes[caps.kind].set(spec, shape)
   }
   return shape
 }
