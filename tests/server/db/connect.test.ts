@@ -1,6 +1,6 @@
 // Opening the SQLite file: the settings every connection of the service gets.
 import { describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
@@ -15,6 +15,42 @@ describe('sqlite: connect', () => {
       expect(rows[0]?.cache_size).toBe(-2000)
       const { rows: mode } = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(opened.db)
       expect(mode[0]?.journal_mode).toBe('wal')
+    } finally {
+      await opened.close()
+      rmSync(folder, { recursive: true, force: true })
+    }
+  })
+})
+
+/** Files SQLite holds open now that it has already unlinked (its temporary files: "etilqs_…"). */
+function openTempFiles(): string[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`)
+      return target.includes('etilqs_') ? [target] : []
+    } catch {
+      return [] // closed between the listing and the read
+    }
+  })
+}
+
+describe('sqlite: statement journals', () => {
+  it.runIf(process.platform === 'linux')('keeps a big statement\'s undo pages in memory, not in a temporary file on disk', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'qsm-connect-'))
+    const opened = await connect(`sqlite:${join(folder, 'qsm.sqlite')}`)
+    try {
+      await sql`create table notes (id integer primary key, body text not null)`.execute(opened.db)
+      await sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < 4000) insert into notes select i, printf('%.200c', 'x') from n`.execute(opened.db)
+      const during = await opened.db.transaction().execute(async (trx) => {
+        await sql`insert into notes values (0, 'first write of the transaction')`.execute(trx)
+        // A second statement that may fail halfway (NOT NULL) and changes every page of the
+        // table: SQLite keeps what it overwrote in a statement journal, to undo just this statement.
+        await sql`update notes set body = body || 'y'`.execute(trx)
+        return openTempFiles()
+      })
+      expect(during).toEqual([])
+      const { rows } = await sql<{ temp_store: number }>`pragma temp_store`.execute(opened.db)
+      expect(rows[0]?.temp_store).toBe(2) // MEMORY
     } finally {
       await opened.close()
       rmSync(folder, { recursive: true, force: true })
