@@ -7,6 +7,9 @@
 //   group-commit ingest prototype, no delivery: procs/group-commit-ingest.ts)
 //   BENCH_CPU_PROF=/tmp/prof works here too (service processes under --cpu-prof).
 //   --worker: a `worker` process beside the web one (the second core's use the docs give VPS users).
+//   --warm: for open300/open1000, run the closed-loop ingest phase first on the same service, as
+//   the full run does. Without it an open phase starts on a cold process: at 1,000 ev/s on a slow
+//   machine the first seconds leave a backlog that sets the whole phase's percentiles.
 import { loadavg } from 'node:os'
 import { buildService } from '../lib/build.js'
 import { Receiver } from '../lib/receiver-client.js'
@@ -26,6 +29,7 @@ const dialect = arg('dialect', 'mysql') as Dialect
 const part = arg('part', 'drain')
 const runs = Number(arg('runs', '1'))
 const withWorker = process.argv.includes('--worker')
+const warm = process.argv.includes('--warm')
 const log = (s: string) => process.stderr.write(`${s}\n`)
 const peak = (u: Record<string, Usage>) => Object.entries(u).map(([k, v]) => `${k} ${v.rssMaxMB} MB ${v.cpuCores} cores`).join(', ')
 
@@ -49,9 +53,11 @@ try {
         const ph = await groupCommitRun(FULL, db, sql, ENDPOINTS)
         log(`[${dialect} prototype, load ${load}] ${ph.load?.rate} ev/s, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
       } else if (part === 'ingest' || part.startsWith('open')) {
-        const spec = part === 'ingest' ? { mode: 'closed' as const, ms: FULL.closedMs } : { mode: 'open' as const, rate: Number(part.slice(4)), ms: FULL.openMs }
+        const closed = { mode: 'closed' as const, ms: FULL.closedMs }
+        const spec = part === 'ingest' ? closed : { mode: 'open' as const, rate: Number(part.slice(4)), ms: FULL.openMs }
+        if (warm && part !== 'ingest') await phase(FULL, db, sql, web, receiver, dbPid, closed)
         const ph = await phase(FULL, db, sql, web, receiver, dbPid, spec)
-        log(`[${dialect} ${part}${withWorker ? ' + worker' : ''}, load ${load}] ${ph.load?.rate} ev/s, settled ${ph.settleMs} ms after, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
+        log(`[${dialect} ${part}${withWorker ? ' + worker' : ''}${warm && part !== 'ingest' ? ' (warm)' : ''}, load ${load}] ${ph.load?.rate} ev/s, settled ${ph.settleMs} ms after, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
           `e2e p50/p99 ${ph.e2e?.latency?.p50}/${ph.e2e?.latency?.p99} ms, saturated ${ph.load?.saturatedAtMs ?? 'no'}, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
       } else {
         await web.stop()
