@@ -29,12 +29,10 @@ export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: 
   // deliveries 1,476-1,494 -> 1,277-1,314. A count that comes back short means a lease ran out and
   // another runner may hold the row: that transaction is rolled back whole, and the batch is
   // written again below, checked row by row.
-  if (new Set(items.map((i) => i.claim.owner)).size === 1) {
-    try {
-      return await writeTransaction(db, (trx) => writeOwned(trx, db, items, nowMs), { durable: false })
-    } catch (err) {
-      if (!(err instanceof NotAllOwned)) throw err
-    }
+  try {
+    return await writeTransaction(db, (trx) => writeOwned(trx, db, items, nowMs), { durable: false })
+  } catch (err) {
+    if (!(err instanceof NotAllOwned)) throw err
   }
   return writeTransaction(db, async (trx) => {
     // Lock the rows (MySQL) before checking ownership, so a claimer cannot take one between the
@@ -62,9 +60,14 @@ export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: 
  */
 async function writeOwned(trx: Transaction<Database>, db: Db, owned: readonly Finish[], nowMs: number): Promise<Finish[]> {
   // Successes differ only in status code, time and duration: one UPDATE for all of them (per
-  // runner: a batch is one runner's, but the careful path may be handed anyone's).
+  // owner, whose id the WHERE names: an ack batch is one runner's, so that is one UPDATE).
   const successes = new Map<string, Finish[]>()
-  for (const i of owned) if (i.status === 'succeeded' && i.attempt) successes.set(i.claim.owner, [...(successes.get(i.claim.owner) ?? []), i])
+  for (const i of owned) {
+    if (!(i.status === 'succeeded' && i.attempt)) continue
+    const list = successes.get(i.claim.owner)
+    if (list) list.push(i)
+    else successes.set(i.claim.owner, [i])
+  }
   for (const [owner, succeeded] of successes) {
     const pick = (f: (i: Finish) => number | null) =>
       sql<number>`case ${sql.join(succeeded.map((i) => sql`when id = ${i.claim.id} then ${f(i)}`), sql` `)} end`

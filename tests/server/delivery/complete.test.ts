@@ -71,6 +71,18 @@ for (const dialect of dialects()) {
       expect(await attemptsOf(claims[1]!.id)).toEqual([])
     })
 
+    it("records a batch holding two runners' successes, each row still its runner's", async () => {
+      const mine = await claimed(1)
+      const endpointId = await seedEndpoint(t.db, { userId: 'u2' })
+      await seedPair(t.db, { userId: 'u2', endpointId, at: NOW - 1_000 })
+      const theirs = await claimDue(t.db, { owner: 'b', nowMs: NOW, limit: 10, leaseMs: LEASE })
+      expect(theirs).toHaveLength(1)
+      const applied = await finishDeliveries(t.db, [finished(mine[0]!, 200), finished(theirs[0]!, 201)], NOW + 30)
+      expect(applied).toHaveLength(2)
+      expect(await row(mine[0]!.id)).toMatchObject({ status: 'succeeded', last_status_code: 200 })
+      expect(await row(theirs[0]!.id)).toMatchObject({ status: 'succeeded', last_status_code: 201 })
+    })
+
     it('schedules the retry of a failed result that is still ours', async () => {
       const [claim] = await claimed(1)
       const [applied] = await finishDeliveries(t.db, [finished(claim!, 503)], NOW + 30)
