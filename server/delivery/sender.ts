@@ -65,16 +65,29 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs)
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    chunks.push(chunk)
-    size += chunk.length
-    // Leaving the loop destroys the stream: a receiver cannot make us download a huge answer.
-    if (size >= RESPONSE_READ_BYTES) break
-  }
-  return Buffer.concat(chunks).subarray(0, RESPONSE_READ_BYTES).toString('utf8')
+/**
+ * The answer's first RESPONSE_READ_BYTES, read with 'data' listeners rather than `for await`: the
+ * async iterator cost ~10 µs of CPU per send (bench/tools/sender-micro.ts, 38–44 → 30–34 µs per
+ * request), a fifth of a send's own work. Rejects when the body breaks off.
+ */
+function readCapped(body: NodeJS.ReadableStream & { destroy(): unknown }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const done = () => resolve(Buffer.concat(chunks).subarray(0, RESPONSE_READ_BYTES).toString('utf8'))
+    body.on('data', (chunk: Buffer) => {
+      chunks.push(chunk)
+      size += chunk.length
+      // Enough: the rest is dropped with the connection, so a receiver cannot make us download a
+      // huge answer.
+      if (size >= RESPONSE_READ_BYTES) { done(); body.destroy() }
+    })
+    body.on('error', reject)
+    // 'end' for a whole body; 'close' also for one destroyed without an error (after 'error', the
+    // promise has already settled and this does nothing).
+    body.on('end', done)
+    body.on('close', done)
+  })
 }
 
 const header = (h: Record<string, string | string[] | undefined>, name: string) => {

@@ -42,6 +42,33 @@ describe('createUndiciSender', () => {
     expect(RESPONSE_READ_BYTES).toBe(4096)
   })
 
+  it('keeps a 200 when the body breaks off after it, with no excerpt', async () => {
+    const broken = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '500' })
+      res.write('partial')
+      setTimeout(() => res.socket?.destroy(), 20)
+    })
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve))
+    const result = await sender.send(req(`http://127.0.0.1:${(broken.address() as AddressInfo).port}/`))
+    await new Promise((r) => broken.close(r))
+    expect(result).toMatchObject({ ok: true, statusCode: 200, errorClass: null, responseExcerpt: '' })
+  })
+
+  it('ends a body still dripping at the timeout and keeps its status', async () => {
+    const dripping = createServer((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/plain' })
+      const timer = setInterval(() => res.write('.'), 50)
+      res.on('close', () => clearInterval(timer))
+    })
+    await new Promise<void>((resolve) => dripping.listen(0, '127.0.0.1', resolve))
+    const started = Date.now()
+    const result = await sender.send(req(`http://127.0.0.1:${(dripping.address() as AddressInfo).port}/`, 400))
+    dripping.closeAllConnections()
+    await new Promise((r) => dripping.close(r))
+    expect(Date.now() - started).toBeLessThan(1500)
+    expect(result).toMatchObject({ ok: false, statusCode: 502, errorClass: 'http_error', error: 'HTTP 502' })
+  })
+
   it('keeps the URL host name as the Host header while connecting to the checked address', async () => {
     const result = await sender.send(req(`http://localhost:${receiver.port}/h?x=1`))
     expect(result.ok).toBe(true)
