@@ -2,9 +2,10 @@
 // a commit costs about the same for one row as for many). Each row is finalised only while this claim
 // still owns it (lease_owner and lease end unchanged); if the lease ran out and someone else took
 // the row, this result is dropped and the other runner's result counts.
-import { sql, type Insertable, type Transaction } from 'kysely'
+import type { Insertable, Transaction } from 'kysely'
 import type { Database, DeliveryAttemptsTable } from '../db/schema.js'
 import { insertRows, type RowsInsert } from '../db/insert-rows.js'
+import { updateRows, type RowsUpdate } from '../db/update-rows.js'
 import type { Db } from '../db/connect.js'
 import { isManual, type Finish } from './outcome.js'
 import { writeTransaction } from '../db/write-first.js'
@@ -14,6 +15,24 @@ const ATTEMPTS: RowsInsert<Insertable<DeliveryAttemptsTable>> = {
   columns: ['delivery_id', 'attempt', 'started_at', 'duration_ms', 'status_code', 'error_class', 'error', 'trigger', 'request_headers', 'response_excerpt'],
   // An ack batch is at most 200: one statement on MySQL.
   mysqlRowsPerInsert: 200,
+}
+
+/**
+ * Successes differ only in attempt details, so one statement writes them all, each row with its
+ * own values (db/update-rows.ts), and only where the row still carries this claim: its owner and
+ * lease end.
+ */
+const SUCCEEDED: RowsUpdate<{ row_id: string; row_owner: string; row_lease: number; row_manual: number; row_code: number | null; row_at: number; row_duration: number; row_now: number }> = {
+  table: 'deliveries',
+  key: 'id',
+  values: ['row_id', 'row_owner', 'row_lease', 'row_manual', 'row_code', 'row_at', 'row_duration', 'row_now'],
+  set: [
+    "status = 'succeeded'", 'attempts = attempts + 1', 'next_attempt_at = null', 'lease_owner = null', 'last_error = null', 'resume_at = null',
+    'manual_attempts = v.row_manual', 'last_status_code = v.row_code', 'last_attempt_at = v.row_at', 'last_duration_ms = v.row_duration', 'updated_at = v.row_now',
+  ],
+  where: 'lease_owner = v.row_owner and next_attempt_at = v.row_lease',
+  // An ack batch is at most 200: one statement on MySQL.
+  mysqlRowsPerUpdate: 200,
 }
 
 /** A write of the batch matched fewer rows than it names: some are no longer this runner's. */
@@ -59,35 +78,15 @@ export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: 
  * owner and lease end; throws NotAllOwned (rolling the transaction back) when one did not.
  */
 async function writeOwned(trx: Transaction<Database>, db: Db, owned: readonly Finish[], nowMs: number): Promise<Finish[]> {
-  // Successes differ only in status code, time and duration: one UPDATE for all of them (per
-  // owner, whose id the WHERE names: an ack batch is one runner's, so that is one UPDATE).
-  const successes = new Map<string, Finish[]>()
-  for (const i of owned) {
-    if (!(i.status === 'succeeded' && i.attempt)) continue
-    const list = successes.get(i.claim.owner)
-    if (list) list.push(i)
-    else successes.set(i.claim.owner, [i])
-  }
-  for (const [owner, succeeded] of successes) {
-    const pick = (f: (i: Finish) => number | null) =>
-      sql<number>`case ${sql.join(succeeded.map((i) => sql`when id = ${i.claim.id} then ${f(i)}`), sql` `)} end`
-    const ids = new Set(succeeded.map((i) => i.claim.id))
-    const result = await trx
-      .updateTable('deliveries')
-      .set({
-        status: 'succeeded', attempts: sql<number>`attempts + 1`, next_attempt_at: null, lease_owner: null, last_error: null, resume_at: null,
-        manual_attempts: pick((i) => i.claim.manualAttempts + (isManual(i.trigger) ? 1 : 0)),
-        last_status_code: pick((i) => i.attempt!.statusCode),
-        last_attempt_at: pick((i) => i.attempt!.startedAt),
-        last_duration_ms: pick((i) => i.attempt!.durationMs),
-        updated_at: nowMs,
-      })
-      .where('id', 'in', [...ids])
-      .where('lease_owner', '=', owner)
-      .where('next_attempt_at', '=', pick((i) => i.claim.leaseUntil))
-      .executeTakeFirst()
-    if (Number(result.numUpdatedRows) !== ids.size) throw new NotAllOwned()
-  }
+  // Successes: one statement for all of them, each row checked against its own claim.
+  const succeeded = owned.flatMap((i) => (i.status === 'succeeded' && i.attempt
+    ? [{
+        row_id: i.claim.id, row_owner: i.claim.owner, row_lease: i.claim.leaseUntil,
+        row_manual: i.claim.manualAttempts + (isManual(i.trigger) ? 1 : 0),
+        row_code: i.attempt.statusCode, row_at: i.attempt.startedAt, row_duration: i.attempt.durationMs, row_now: nowMs,
+      }]
+    : []))
+  if (succeeded.length > 0 && await updateRows(trx, db.caps, SUCCEEDED, succeeded) !== succeeded.length) throw new NotAllOwned()
   for (const i of owned) {
     if (i.status === 'succeeded' && i.attempt) continue
     const result = await trx
