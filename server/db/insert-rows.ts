@@ -13,9 +13,9 @@
 // column) into warnings: use it only for rows validated before they get here (ingest: zod checks
 // every id, type and user id against the column sizes; the payload is far below its column's
 // limit). SQLite's DO NOTHING covers uniqueness conflicts only (INSERT OR IGNORE would skip more).
-import { CompiledQuery, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { DialectCaps } from './dialect.js'
-import { insertChunks } from './insert-chunks.js'
+import { writeInChunks } from './insert-chunks.js'
 
 interface InsertSpec {
   table: string
@@ -63,16 +63,6 @@ export function insertText(caps: Pick<DialectCaps, 'kind'>, spec: InsertSpec, co
 }
 
 /** Inserts the rows, in as few statements as insertChunks allows; returns how many were inserted (fewer when duplicates were skipped). */
-export async function insertRows<R>(db: Kysely<any>, caps: Pick<DialectCaps, 'kind'>, spec: RowsInsert<R>, rows: readonly R[]): Promise<number> {
-  let inserted = 0
-  for (const part of insertChunks(caps, rows, spec.columns.length, spec.mysqlRowsPerInsert)) {
-    const params: unknown[] = new Array(part.length * spec.columns.length)
-    let at = 0
-    for (const row of part) {
-      for (const column of spec.columns) params[at++] = row[column] ?? null
-    }
-    const result = await db.executeQuery(CompiledQuery.raw(insertText(caps, spec, part.length), params))
-    inserted += Number(result.numAffectedRows ?? 0)
-  }
-  return inserted
+export function insertRows<R>(db: Kysely<any>, caps: Pick<DialectCaps, 'kind'>, spec: RowsInsert<R>, rows: readonly R[]): Promise<number> {
+  return writeInChunks(db, caps, rows, spec.columns, spec.mysqlRowsPerInsert, (count) => insertText(caps, spec, count))
 }

@@ -9,9 +9,9 @@
 // A spec's `set` and `where` are SQL written by its owner (server/delivery): the target's columns
 // bare, the row's values as `v.<name>`. The same text must read the same on both dialects, so
 // source names must differ from the target's column names.
-import { CompiledQuery, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { DialectCaps } from './dialect.js'
-import { insertChunks } from './insert-chunks.js'
+import { writeInChunks } from './insert-chunks.js'
 
 export interface RowsUpdate<R> {
   table: string
@@ -75,16 +75,6 @@ export function updateText<R>(caps: Pick<DialectCaps, 'kind'>, spec: RowsUpdate<
 }
 
 /** Updates the rows that still meet the spec's condition; returns how many it updated. */
-export async function updateRows<R>(db: Kysely<any>, caps: Pick<DialectCaps, 'kind'>, spec: RowsUpdate<R>, rows: readonly R[]): Promise<number> {
-  let updated = 0
-  for (const part of insertChunks(caps, rows, spec.values.length, spec.mysqlRowsPerUpdate)) {
-    const params: unknown[] = new Array(part.length * spec.values.length)
-    let at = 0
-    for (const row of part) {
-      for (const name of spec.values) params[at++] = row[name] ?? null
-    }
-    const result = await db.executeQuery(CompiledQuery.raw(updateText(caps, spec, part.length), params))
-    updated += Number(result.numAffectedRows ?? 0)
-  }
-  return updated
+export function updateRows<R>(db: Kysely<any>, caps: Pick<DialectCaps, 'kind'>, spec: RowsUpdate<R>, rows: readonly R[]): Promise<number> {
+  return writeInChunks(db, caps, rows, spec.values, spec.mysqlRowsPerUpdate, (count) => updateText(caps, spec, count))
 }
