@@ -1,6 +1,6 @@
 // The loading, error and empty states from the style guide, one look everywhere.
 import { html } from 'htm/preact'
-import { useEffect, useRef } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks'
 
 export function Loading({ what }) {
   return html`<p class="muted" role="status">Loading ${what}…</p>`
@@ -27,7 +27,10 @@ export function PageTitle({ children, title }) {
   useEffect(() => {
     if (ref.current) ref.current.focus()
   }, [])
-  useEffect(() => {
+  // In the same task as the render, not after the next frame as useEffect would: the tab's name
+  // never lags behind the heading (a test that read it as soon as the page showed found the
+  // previous screen's name now and then).
+  useLayoutEffect(() => {
     const text = title || (ref.current && (ref.current.textContent || '').trim())
     document.title = text ? `${text} · QSM Webhooks` : 'QSM Webhooks'
   })
