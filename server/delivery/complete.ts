@@ -78,14 +78,20 @@ export async function finishDeliveries(db: Db, items: readonly Finish[], nowMs: 
  * owner and lease end; throws NotAllOwned (rolling the transaction back) when one did not.
  */
 async function writeOwned(trx: Transaction<Database>, db: Db, owned: readonly Finish[], nowMs: number): Promise<Finish[]> {
-  // Successes: one statement for all of them, each row checked against its own claim.
-  const succeeded = owned.flatMap((i) => (i.status === 'succeeded' && i.attempt
-    ? [{
-        row_id: i.claim.id, row_owner: i.claim.owner, row_lease: i.claim.leaseUntil,
-        row_manual: i.claim.manualAttempts + (isManual(i.trigger) ? 1 : 0),
-        row_code: i.attempt.statusCode, row_at: i.attempt.startedAt, row_duration: i.attempt.durationMs, row_now: nowMs,
-      }]
-    : []))
+  // Successes: one statement for all of them, each row checked against its own claim. One row per
+  // delivery (the count is compared with the rows named, as the IN list's ids were a set before),
+  // in id order, so the row locks are taken in primary-key order as that IN list took them: two
+  // batches locking the same rows in opposite orders could deadlock.
+  const byId = new Map<string, Finish>()
+  for (const i of owned) if (i.status === 'succeeded' && i.attempt && !byId.has(i.claim.id)) byId.set(i.claim.id, i)
+  const succeeded = [...byId.keys()].sort().map((id) => {
+    const i = byId.get(id)!
+    return {
+      row_id: id, row_owner: i.claim.owner, row_lease: i.claim.leaseUntil,
+      row_manual: i.claim.manualAttempts + (isManual(i.trigger) ? 1 : 0),
+      row_code: i.attempt!.statusCode, row_at: i.attempt!.startedAt, row_duration: i.attempt!.durationMs, row_now: nowMs,
+    }
+  })
   if (succeeded.length > 0 && await updateRows(trx, db.caps, SUCCEEDED, succeeded) !== succeeded.length) throw new NotAllOwned()
   for (const i of owned) {
     if (i.status === 'succeeded' && i.attempt) continue

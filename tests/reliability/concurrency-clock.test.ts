@@ -43,9 +43,13 @@ for (const dialect of dialects()) {
       receiver.hits.length = 0
       // A fifth of first attempts fail with 500; answers take 5-40 ms.
       receiver.reply = (hit, n) => (n === 0 && hit.eventId && hit.eventId.charCodeAt(hit.eventId.length - 1) % 5 === 0 ? { status: 500 } : { status: 200, delayMs: 5 + Math.floor(Math.random() * 35) })
-      // Each round moves every clock 70 s (past the 1 m retry step) while sends may be in flight, so
+      // Each round moves every clock 65 s (past the 1 m retry step) while sends may be in flight, so
       // the lease (3 x timeout + 30 s = 210 s here) must be longer than a round: a longer jump is a
-      // jump past the lease, covered on its own below.
+      // jump past the lease, covered on its own below. The jump is also shorter than the lease a
+      // send must have left to start (70 s here: the lookup's 5 s, the 60 s timeout, 5 s margin).
+      // With 70 s, a send the loop started with exactly 70 s left had its lease end at the next
+      // round, and a tick of that round could take the row before the send's result was written:
+      // a second send of a delivery that was never in doubt (CI, once in some dozens of runs).
       const env = { QSM_RETRY_SCHEDULE: '1m,1m,1m', QSM_CONCURRENCY: '4', QSM_USER_CONCURRENCY: '2', QSM_DELIVERY_TIMEOUT_MS: '60s' }
       const a = makeTestApp(t.db, { env })
       const b = makeTestApp(t.db, { env })
@@ -65,7 +69,7 @@ for (const dialect of dialects()) {
           if (i % 5 === 4) await Promise.all([tick(a), tick(b)])
         }
         for (; rounds < 20; rounds++) {
-          for (const app of [a, b, c]) app.clock.advance(70_000)
+          for (const app of [a, b, c]) app.clock.advance(65_000)
           loop.wake()
           await Promise.all([tick(a), tick(b), sleep(30)])
           const left = await t.db.db.selectFrom('deliveries').select('id').where('status', '=', 'pending').execute()
