@@ -31,9 +31,14 @@ const SUCCEEDED: RowsUpdate<{ row_id: string; row_owner: string; row_lease: numb
     'manual_attempts = v.row_manual', 'last_status_code = v.row_code', 'last_attempt_at = v.row_at', 'last_duration_ms = v.row_duration', 'updated_at = v.row_now',
   ],
   where: 'lease_owner = v.row_owner and next_attempt_at = v.row_lease',
+  // row_owner and row_now are per row although a batch mostly shares them: a value given once
+  // would sit before the rows' values on SQLite (SET comes before FROM) and after them on MySQL.
   // An ack batch is at most 200: one statement on MySQL.
   mysqlRowsPerUpdate: 200,
 }
+
+/** Manual attempts (redeliveries, replays) the row has made once this attempt is counted. */
+const manualAfter = (i: Finish) => i.claim.manualAttempts + (isManual(i.trigger) ? 1 : 0)
 
 /** A write of the batch matched fewer rows than it names: some are no longer this runner's. */
 class NotAllOwned extends Error {}
@@ -88,7 +93,7 @@ async function writeOwned(trx: Transaction<Database>, db: Db, owned: readonly Fi
     const i = byId.get(id)!
     return {
       row_id: id, row_owner: i.claim.owner, row_lease: i.claim.leaseUntil,
-      row_manual: i.claim.manualAttempts + (isManual(i.trigger) ? 1 : 0),
+      row_manual: manualAfter(i),
       row_code: i.attempt!.statusCode, row_at: i.attempt!.startedAt, row_duration: i.attempt!.durationMs, row_now: nowMs,
     }
   })
@@ -100,7 +105,7 @@ async function writeOwned(trx: Transaction<Database>, db: Db, owned: readonly Fi
       .set({
         status: i.status, next_attempt_at: i.nextAttemptAt, lease_owner: null, last_error: i.lastError, updated_at: nowMs, resume_at: null,
         ...(i.attempt
-          ? { attempts: i.claim.attempts + 1, manual_attempts: i.claim.manualAttempts + (isManual(i.trigger) ? 1 : 0), last_status_code: i.attempt.statusCode, last_attempt_at: i.attempt.startedAt, last_duration_ms: i.attempt.durationMs }
+          ? { attempts: i.claim.attempts + 1, manual_attempts: manualAfter(i), last_status_code: i.attempt.statusCode, last_attempt_at: i.attempt.startedAt, last_duration_ms: i.attempt.durationMs }
           : {}),
       })
       .where('id', '=', i.claim.id)
