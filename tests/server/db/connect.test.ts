@@ -1,10 +1,11 @@
-// Opening the SQLite file: the settings every connection of the service gets.
+// Opening the database: the settings every SQLite connection of the service gets, and the ways to reach MySQL.
 import { describe, expect, it } from 'vitest'
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { connect } from '../../../server/db/connect.js'
+import { mysqlAdminUrl } from '../../helpers/dialects.js'
 
 describe('sqlite: connect', () => {
   it("keeps SQLite's page cache at 2 MB, not the 16 MB better-sqlite3 builds in", async () => {
@@ -55,5 +56,31 @@ describe('sqlite: statement journals', () => {
       await opened.close()
       rmSync(folder, { recursive: true, force: true })
     }
+  })
+})
+
+describe('mysql: connect', () => {
+  const admin = mysqlAdminUrl()
+  // Shared hosts often give MySQL only on a Unix socket (docs/configuration.md, QSM_DATABASE_URL).
+  it.skipIf(!admin)('reaches MySQL through its Unix socket when the URL names one', async () => {
+    const probe = await connect(admin!)
+    const { rows } = await sql<{ socket: string | null }>`select @@socket as socket`.execute(probe.db)
+    await probe.close()
+    const socket = rows[0]?.socket
+    expect(socket, 'the test server has no Unix socket').toBeTruthy()
+    const url = new URL(admin!)
+    url.hostname = 'localhost'
+    url.port = ''
+    url.searchParams.set('socketPath', socket!)
+    const opened = await connect(url.toString())
+    try {
+      // TCP connections are listed as host:port; a socket connection as the bare host name.
+      const { rows: me } = await sql<{ host: string }>`select host from information_schema.processlist where id = connection_id()`.execute(opened.db)
+      expect(me[0]?.host).toBe('localhost')
+    } finally {
+      await opened.close()
+    }
+    url.searchParams.set('socketPath', `${socket}.missing`)
+    await expect(connect(url.toString())).rejects.toThrow(/Could not connect to MySQL at .*ENOENT/)
   })
 })
