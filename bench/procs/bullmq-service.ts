@@ -2,7 +2,8 @@
 // enqueues one job per endpoint (3 per event, addBulk, 202 after Redis acknowledged), and a Worker
 // (concurrency 64, like QSM_CONCURRENCY) that signs and POSTs with the shared sender, retrying with
 // the same schedule (1s, 2s, 4s, 8s: exponential, 5 attempts). Roles: web+worker in one process
-// (like our service), worker only (drain runs), or seed (enqueue a backlog and exit).
+// (like our service), web only (the front door with no Worker: the same work as QSM's group-commit
+// prototype), worker only (drain runs), or seed (enqueue a backlog and exit).
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { Hono } from 'hono'
 import { serve } from '@hono/node-server'
@@ -14,7 +15,7 @@ import { eventBody, eventId } from '../lib/event.js'
 import { sign } from '../../server/signing/sign.js'
 
 interface Opts {
-  role: 'web+worker' | 'worker' | 'seed'
+  role: 'web+worker' | 'web' | 'worker' | 'seed'
   redisPort: number
   queue: string
   receiverPort: number
@@ -46,7 +47,7 @@ if (o.role === 'seed') {
 }
 
 const { sender, which } = await benchSender(`http://127.0.0.1:${o.receiverPort}/__stats`, 64)
-const worker = new Worker(
+const worker = o.role === 'web' ? null : new Worker(
   o.queue,
   async (job) => {
     const { id, ep, body } = job.data as { id: string; ep: number; body: string }
@@ -78,7 +79,7 @@ else {
 }
 
 process.on('SIGTERM', async () => {
-  await worker.close()
+  await worker?.close()
   await queue.close()
   await sender.close()
   process.exit(0)

@@ -42,7 +42,7 @@ export function renderMarkdown(r: BenchResult): string {
   }
   if (b.send) bRows.push([`B-send: undici Pool.request, signed 1 KB, ${b.send.inFlight} in flight`, `${n(b.send.rate)} req/s`, lat(b.send.latency)])
   out.push(table(['baseline', 'rate', 'p50 / p99 ms'], bRows), '')
-  out.push(...sideBySide(r), ...prototype(r), ...details(r), ...footprint(r), ...ledgers(r), ...noisy(r))
+  out.push(...sideBySide(r), ...prototype(r), ...frontDoors(r), ...details(r), ...footprint(r), ...ledgers(r), ...noisy(r))
   if (r.errors.length) out.push('## Errors', '', ...r.errors.map((e) => `- ${e.replace(/\n/g, ' ').slice(0, 400)}`), '')
   out.push('Findings and recommended server changes: see bench/README.md.', '')
   return out.join('\n')
@@ -98,6 +98,27 @@ function prototype(r: BenchResult): string[] {
     '## Prototype: group-commit ingest (evidence for Findings, not the service)', '',
     'bench/procs/group-commit-ingest.ts: the server\'s own signature check, parseEventsBody and ingestEvents, with requests arriving within 2 ms (≤ 128 events) sharing one transaction; closed loop c=64, no delivery loop; runs under tsx.', '',
     table(['database', 'ingest', 'p50 / p99 ms', 'vs service', 'ledger'], rows), '',
+  ]
+}
+
+/** The front door alone on both sides: QSM's prototype beside BullMQ with no Worker running. */
+function frontDoors(r: BenchResult): string[] {
+  const doors = r.bullmq.filter((b) => b.ingestFrontDoor?.load)
+  if (!doors.length) return []
+  const aof = doors.find((b) => /appendfsync always/.test(b.redis))?.ingestFrontDoor?.load?.rate
+  const rows: (string | number)[][] = []
+  for (const d of ['sqlite', 'mysql'] as const) {
+    const g = r.service[d]?.groupCommit
+    if (g?.load) rows.push([`QSM prototype on ${d}`, `${n(g.load.rate)} events/s`, lat(g.load.latency), aof ? `${(g.load.rate / aof).toFixed(2)}×` : '—', g.ledger.balanced ? 'ok' : '**VOID**'])
+  }
+  for (const b of doors) {
+    const ph = b.ingestFrontDoor!
+    rows.push([`BullMQ front door, ${b.redis}`, `${n(ph.load!.rate)} events/s`, lat(ph.load!.latency), aof ? `${(ph.load!.rate / aof).toFixed(2)}×` : '—', ph.ledger.balanced ? 'ok' : '**VOID**'])
+  }
+  return [
+    '## The front door alone (no delivery running)', '',
+    'The same work on both sides: the front door alone, nothing delivering while the loop runs (BullMQ with no Worker; every job stays waiting, and the ledger counts them as pending).', '',
+    table(['front door', 'ingest, closed loop c=64', 'p50 / p99 ms', 'vs BullMQ-AOF front door', 'ledger'], rows), '',
   ]
 }
 

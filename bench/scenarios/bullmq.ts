@@ -24,6 +24,8 @@ export interface BullResult {
   sender?: string
   idle: Mem | null
   ingestClosed?: Phase
+  /** Closed loop with no Worker running: the front door alone, as QSM's group-commit prototype. */
+  ingestFrontDoor?: Phase
   open: Record<string, Phase>
   drain?: DrainResult
   errors: string[]
@@ -84,6 +86,21 @@ export async function bullmqRuns(p: Profile, receiver: Receiver, redisPort: numb
       if (s.key === 'closed') out.ingestClosed = ph
       else out.open[s.key] = ph
       log(`  ${s.key}: ingest ${load.rate} ev/s p50/p99 ${load.latency?.p50}/${load.latency?.p99} ms; e2e p50/p99 ${e2e?.latency?.p50 ?? '-'}/${e2e?.latency?.p99 ?? '-'}; ledger ${ledger.balanced ? 'ok' : 'VOID'}`)
+    }
+    await svc.stop()
+    svc = undefined
+
+    // The front door alone: the same closed loop with no Worker, so every job stays waiting.
+    await queue.obliterate({ force: true })
+    svc = spawnTs('bench/procs/bullmq-service.ts', { ...base, role: 'web' })
+    const web = await svc.next((m) => (m.ready ? (m as { port: number }) : undefined), 30_000)
+    {
+      const sampler = sampleUsage(pidsOf(svc))
+      const load = await runLoad({ url: `http://127.0.0.1:${web.port}/v1/events`, mode: 'closed', connections: p.closedConnections, durationMs: p.closedMs, warmupMs: p.warmupMs })
+      const usage = sampler.stop()
+      const ledger = bullLedger(load.accepted, 3, await counts(queue))
+      out.ingestFrontDoor = { load, ledger, usage, settleMs: 0 }
+      log(`  closed, front door alone (no Worker): ingest ${load.rate} ev/s p50/p99 ${load.latency?.p50}/${load.latency?.p99} ms; ledger ${ledger.balanced ? 'ok' : 'VOID'}`)
     }
     await svc.stop()
     svc = undefined
