@@ -96,7 +96,7 @@ function prototype(r: BenchResult): string[] {
   if (!rows.length) return []
   return [
     '## Prototype: group-commit ingest (evidence for Findings, not the service)', '',
-    'bench/procs/group-commit-ingest.ts: the server\'s own signature check, parseEventsBody and ingestEvents, with requests arriving within 2 ms (≤ 128 events) sharing one transaction; closed loop c=64, no delivery loop; runs under tsx.', '',
+    'bench/procs/group-commit-ingest.ts: the server\'s own signature check, parseEventsBody and ingest batcher (server/events/group-commit.ts) behind a bare Hono route; closed loop c=64, no delivery loop; runs under tsx. Before 5 December it had a batcher of its own (≤ 2 ms or ≤ 128 events per transaction).', '',
     table(['database', 'ingest', 'p50 / p99 ms', 'vs service', 'ledger'], rows), '',
   ]
 }

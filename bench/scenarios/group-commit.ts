@@ -1,6 +1,6 @@
 // Prototype group-commit ingest (procs/group-commit-ingest.ts) on the same database and endpoints,
-// closed loop like the service's ingest run. Not a service figure: it shows what the service's
-// own ingestEvents does when requests share transactions (Findings in bench/README.md).
+// closed loop like the service's ingest run. Not a service figure: the service's own front door and
+// ingest batcher with no delivery loop (Findings in bench/README.md).
 import { spawnTs } from '../lib/proc.js'
 import { runLoad } from '../lib/load.js'
 import type { BenchDb } from '../lib/database.js'
