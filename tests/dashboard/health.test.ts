@@ -1,8 +1,8 @@
 // Endpoint health in the browser: a failing endpoint shows as failing (never the green "Active")
 // with a banner on the list, its last failures and what to do on its page, at 1280 and 360 px;
 // turning a disabled endpoint on offers to redeliver what failed; the Alerts screen saves an
-// address and explains a bad one. Screenshots go to test-results/screenshots/ (npm run screenshots
-// copies them to docs/images/).
+// address, explains a bad one, and shows a saved one from its first frame. Screenshots go to
+// test-results/screenshots/ (npm run screenshots copies them to docs/images/).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { encryptSecret, generateSecret } from '../../server/crypto/secrets.js'
@@ -113,6 +113,29 @@ describe('endpoint health in the dashboard', () => {
     const row = await stack.db.db.selectFrom('alert_settings').selectAll().where('user_id', '=', USER).executeTakeFirstOrThrow()
     expect(row).toMatchObject({ email: 'owner@example.com', source: 'user' })
     expect(Number(row.enabled)).toBe(1)
+    await page.context().close()
+  })
+
+  it('shows the saved address in the Alerts form from the moment it appears, so nothing typed there is replaced', async () => {
+    const user = 'usr_alerts_saved'
+    await stack.db.db.insertInto('alert_settings').values({ user_id: user, email: 'saved@example.com', enabled: 1, source: 'user', updated_at: Date.now() }).execute()
+    const page = await openPage(stack)
+    // Records the field's value when it is first put in the page: a form that filled it in
+    // afterwards (an effect after the first paint) could overwrite what someone had begun to type.
+    await page.addInitScript(() => {
+      const w = window as unknown as { firstEmail?: string }
+      new MutationObserver((_, observer) => {
+        const input = document.querySelector<HTMLInputElement>('input[name="email"]')
+        if (!input) return
+        w.firstEmail = input.value
+        observer.disconnect()
+      }).observe(document, { childList: true, subtree: true })
+    })
+    await page.goto(await stack.link(user))
+    await page.getByRole('link', { name: 'Alerts', exact: true }).click()
+    await page.getByLabel('E-mail address').waitFor()
+    expect(await page.evaluate(() => (window as unknown as { firstEmail?: string }).firstEmail)).toBe('saved@example.com')
+    expect(await page.getByLabel('E-mail address').inputValue()).toBe('saved@example.com')
     await page.context().close()
   })
 })

@@ -1,7 +1,7 @@
 // Alerts: where QSM e-mails you when an endpoint starts failing, is turned off, or works again.
 // The address comes with the sign-in link from QSM; one saved here wins from then on.
 import { html } from 'htm/preact'
-import { useEffect, useState } from 'preact/hooks'
+import { useState } from 'preact/hooks'
 import { api, fieldErrors } from '../api.js'
 import { announce } from '../announce.js'
 import { TextField } from '../ui/field.js'
@@ -10,16 +10,28 @@ import { useLoad } from '../ui/use-load.js'
 
 export function AlertsSettings() {
   const { data, error, loading, reload, setData } = useLoad(() => api.getAlertSettings())
-  const [email, setEmail] = useState('')
-  const [enabled, setEnabled] = useState(true)
+  return html`<section>
+    <${PageTitle}>Alerts<//>
+    <p class="muted lead">QSM e-mails you when an endpoint starts failing, when it turns an endpoint off, and when it works again. One e-mail per change, never one per failed delivery.</p>
+    <${ErrorBox} error=${error} onRetry=${reload} title="Your alert settings could not be loaded" />
+    ${loading && !data && html`<${Loading} what="your alert settings" />`}
+    ${data && !data.smtp_configured && html`<div class="box box-warning" data-testid="smtp-off"><p>This QSM Webhooks server has no mail server set up (<code>QSM_SMTP_URL</code>), so it sends no e-mail yet. Your settings are kept for when it does.</p></div>`}
+    ${data && html`<${AlertsForm} data=${data} setData=${setData} />`}
+  </section>`
+}
+
+/**
+ * The form starts from the loaded settings in the render that first shows it. Copying them in an
+ * effect instead ran after the form was on screen, and could wipe out what someone had already
+ * typed (seen in a browser test: a typed address replaced by the empty saved one).
+ * @param {{ data: import('../api.js').AlertSettings, setData: (d: import('../api.js').AlertSettings) => void }} props
+ */
+function AlertsForm({ data, setData }) {
+  const [email, setEmail] = useState(data.email || '')
+  const [enabled, setEnabled] = useState(data.enabled)
   const [errors, setErrors] = useState(/** @type {Record<string, string>} */ ({}))
   const [saveError, setSaveError] = useState(/** @type {unknown} */ (null))
   const [saved, setSaved] = useState(false)
-  useEffect(() => {
-    if (!data) return
-    setEmail(data.email || '')
-    setEnabled(data.enabled)
-  }, [data])
   /** @param {Event} ev */
   const submit = async (ev) => {
     ev.preventDefault()
@@ -39,13 +51,7 @@ export function AlertsSettings() {
       else setSaveError(err)
     }
   }
-  return html`<section>
-    <${PageTitle}>Alerts<//>
-    <p class="muted lead">QSM e-mails you when an endpoint starts failing, when it turns an endpoint off, and when it works again. One e-mail per change, never one per failed delivery.</p>
-    <${ErrorBox} error=${error} onRetry=${reload} title="Your alert settings could not be loaded" />
-    ${loading && !data && html`<${Loading} what="your alert settings" />`}
-    ${data && !data.smtp_configured && html`<div class="box box-warning" data-testid="smtp-off"><p>This QSM Webhooks server has no mail server set up (<code>QSM_SMTP_URL</code>), so it sends no e-mail yet. Your settings are kept for when it does.</p></div>`}
-    ${data && html`<form class="panel" onSubmit=${submit} novalidate aria-labelledby="alerts-h">
+  return html`<form class="panel" onSubmit=${submit} novalidate aria-labelledby="alerts-h">
       <h2 id="alerts-h">Alert e-mails</h2>
       ${Object.keys(errors).length > 0 && html`<p class="field-error" role="alert">1 field needs attention.</p>`}
       <div class="check">
@@ -57,6 +63,5 @@ export function AlertsSettings() {
       <button type="submit" class="btn btn-primary">Save alert settings</button>
       <${ErrorBox} error=${saveError} title="Your alert settings were not saved" />
       ${saved && html`<div class="box box-success" data-testid="alerts-saved"><p>${data.enabled ? `Saved. Alerts go to ${data.email}.` : 'Saved. Alerts are off.'}</p></div>`}
-    </form>`}
-  </section>`
+    </form>`
 }
