@@ -107,14 +107,13 @@ function frontDoors(r: BenchResult): string[] {
   if (!doors.length) return []
   const aof = doors.find((b) => /appendfsync always/.test(b.redis))?.ingestFrontDoor?.load?.rate
   const rows: (string | number)[][] = []
+  const row = (label: string, ph: Phase) =>
+    rows.push([label, `${n(ph.load!.rate)} events/s`, lat(ph.load!.latency), aof ? `${(ph.load!.rate / aof).toFixed(2)}×` : '—', ph.ledger.balanced ? 'ok' : '**VOID**'])
   for (const d of ['sqlite', 'mysql'] as const) {
     const g = r.service[d]?.groupCommit
-    if (g?.load) rows.push([`QSM prototype on ${d}`, `${n(g.load.rate)} events/s`, lat(g.load.latency), aof ? `${(g.load.rate / aof).toFixed(2)}×` : '—', g.ledger.balanced ? 'ok' : '**VOID**'])
+    if (g?.load) row(`QSM prototype on ${d}`, g)
   }
-  for (const b of doors) {
-    const ph = b.ingestFrontDoor!
-    rows.push([`BullMQ front door, ${b.redis}`, `${n(ph.load!.rate)} events/s`, lat(ph.load!.latency), aof ? `${(ph.load!.rate / aof).toFixed(2)}×` : '—', ph.ledger.balanced ? 'ok' : '**VOID**'])
-  }
+  for (const b of doors) row(`BullMQ front door, ${b.redis}`, b.ingestFrontDoor!)
   return [
     '## The front door alone (no delivery running)', '',
     'The same work on both sides: the front door alone, nothing delivering while the loop runs (BullMQ with no Worker; every job stays waiting, and the ledger counts them as pending).', '',

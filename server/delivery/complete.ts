@@ -37,6 +37,9 @@ const SUCCEEDED: RowsUpdate<{ row_id: string; row_owner: string; row_lease: numb
   mysqlRowsPerUpdate: 200,
 }
 
+/** A success with an attempt to record: written by the one SUCCEEDED statement, not row by row. */
+const inSuccessBatch = (i: Finish) => i.status === 'succeeded' && i.attempt !== null
+
 /** Manual attempts (redeliveries, replays) the row has made once this attempt is counted. */
 const manualAfter = (i: Finish) => i.claim.manualAttempts + (isManual(i.trigger) ? 1 : 0)
 
@@ -88,7 +91,7 @@ async function writeOwned(trx: Transaction<Database>, db: Db, owned: readonly Fi
   // in id order, so the row locks are taken in primary-key order as that IN list took them: two
   // batches locking the same rows in opposite orders could deadlock.
   const byId = new Map<string, Finish>()
-  for (const i of owned) if (i.status === 'succeeded' && i.attempt && !byId.has(i.claim.id)) byId.set(i.claim.id, i)
+  for (const i of owned) if (inSuccessBatch(i) && !byId.has(i.claim.id)) byId.set(i.claim.id, i)
   const succeeded = [...byId.keys()].sort().map((id) => {
     const i = byId.get(id)!
     return {
@@ -99,7 +102,7 @@ async function writeOwned(trx: Transaction<Database>, db: Db, owned: readonly Fi
   })
   if (succeeded.length > 0 && await updateRows(trx, db.caps, SUCCEEDED, succeeded) !== succeeded.length) throw new NotAllOwned()
   for (const i of owned) {
-    if (i.status === 'succeeded' && i.attempt) continue
+    if (inSuccessBatch(i)) continue
     const result = await trx
       .updateTable('deliveries')
       .set({
