@@ -1,6 +1,6 @@
-// How many rows go in one multi-row write (the INSERTs of insert-rows.ts, the UPDATEs of update-rows.ts),
-// and running it part by part. On MySQL/MariaDB, as many as the caller allows: each
-// statement is a round trip, and mysql2 sends the text (nothing is compiled and kept). On SQLite
+// How many rows go in one multi-row write (the INSERTs of insert-rows.ts, the UPDATEs of
+// update-rows.ts), and running it part by part. On MySQL/MariaDB, as many as the caller allows:
+// each statement is a round trip, and mysql2 sends the text (nothing is compiled and kept). On SQLite
 // every distinct text is compiled, and kept by the statement cache (sqlite-statements.ts) only when
 // small: a batch of 77 rows cut as 64 + 8 + 4 + 1 reuses four statements that every other batch
 // shares, where one INSERT of 77 rows would be compiled for that one batch (about twice the cost of

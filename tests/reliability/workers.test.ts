@@ -123,8 +123,9 @@ for (const dialect of dialects()) {
       // The ledger waits for the accepted events only. A health alert (endpoint.*, after three
       // failed attempts in a row on one endpoint) makes deliveries of its own, and one made near the
       // end could still be on its way when the workers stopped: "not succeeded" below, with nothing
-      // lost (one row, once in CI on 4 December; not reproduced, so the likely cause). So wait, at most 10 s, for every row to settle. A result
-      // that was not written stays leased for the whole 20 s lease and still fails below.
+      // lost (one row, once in CI on 4 December; not reproduced, so the likely cause). So wait, at
+      // most 10 s, for every row to settle. A result that was not written stays leased for the
+      // whole 20 s lease and still fails below.
       for (const until = Date.now() + 10_000; Date.now() < until; await sleep(50)) {
         const open = await t.db.db.selectFrom('deliveries').select('id').where('status', '=', 'pending').limit(1).execute()
         if (open.length === 0) break

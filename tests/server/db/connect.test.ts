@@ -1,4 +1,5 @@
-// Opening the database: the settings every SQLite connection of the service gets, and the ways to reach MySQL.
+// Opening the database: the settings every SQLite connection of the service gets, and the ways
+// to reach MySQL.
 import { describe, expect, it } from 'vitest'
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
