@@ -4,20 +4,18 @@
 import { realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { serve } from '@hono/node-server'
-import { serverOptions } from './http/server-options.js'
-import { createApp } from './app.js'
-import { ConfigError } from './config/load.js'
-import { DatabaseError } from './db/connect.js'
-import { MigrationError } from './db/migrate.js'
-import { bootConfig, loggerFor, openDatabase } from './runtime.js'
-import { buildDeps } from './deps.js'
-import { leaseMsFromEnv } from './delivery/claim.js'
-import { printBanner } from './cli/banner.js'
-import { applyHeapPolicy } from './heap-policy.js'
-import { capYoungGeneration } from './young-generation.js'
+import { holdYoungGeneration } from './young-generation.js'
+
+// Before the rest of the service is even loaded: loading and migrating allocate in a burst that
+// would grow V8's young generation for good (young-generation.ts). So this file imports nothing
+// heavy itself, and main() loads the rest (main-modules.ts) once the hold is in place.
+holdYoungGeneration()
 
 export async function main(): Promise<void> {
+  const {
+    serve, serverOptions, createApp, ConfigError, DatabaseError, MigrationError, bootConfig, loggerFor, openDatabase,
+    buildDeps, leaseMsFromEnv, printBanner, applyHeapPolicy, capYoungGeneration,
+  } = await import('./main-modules.js')
   let boot
   try {
     boot = bootConfig()

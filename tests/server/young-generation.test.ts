@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { youngCeilingApplies, youngGrowthFactor } from '../../server/young-generation.js'
+import { collectingSteadily, youngCeilingApplies, youngGrowthFactor } from '../../server/young-generation.js'
 import { ConfigError, loadConfig } from '../../server/config/load.js'
 import { TEST_SECRETS } from '../helpers/config.js'
 
@@ -14,6 +14,20 @@ describe('young generation ceiling', () => {
     expect(loadConfig(TEST_SECRETS).heapYoungMb).toBe(16)
     expect(youngGrowthFactor(16 * MB, 16)).toBe(1)
     expect(youngGrowthFactor(8 * MB, 16)).toBe(2)
+  })
+
+  it('lets it grow only while the process collects young garbage steadily, not in a burst', () => {
+    // Booting: 7 collections in a quarter of a second, then nothing.
+    const boot = [30, 60, 100, 150, 200, 230, 260]
+    for (const now of [260, 900, 1250, 2100]) expect(collectingSteadily(boot, now)).toBe(false)
+    // Load: 3 a second for two seconds.
+    const load = [5000, 5300, 5600, 6000, 6300, 6600]
+    expect(collectingSteadily(load, 6600)).toBe(true)
+    expect(collectingSteadily(load, 5600)).toBe(false)
+    // Two quiet seconds after the load ends: not busy any more.
+    expect(collectingSteadily(load, 8700)).toBe(false)
+    expect(youngGrowthFactor(2 * MB, 16, false)).toBe(1)
+    expect(youngGrowthFactor(2 * MB, 16, true)).toBe(2)
   })
 
   it('leaves V8 its own young generation for 0, or when the operator set its size', () => {
@@ -59,5 +73,37 @@ describe('young generation ceiling', () => {
     console.log(`young generation: ${capped / MB} MB with the ceiling, ${own / MB} MB without`)
     expect(own).toBeGreaterThan(16 * MB)
     expect(capped).toBeLessThanOrEqual(16 * MB)
+  }, 60_000)
+
+  // As server/main.ts starts: hold first, then a burst of allocation (loading, migrating), a quiet
+  // spell (idle), then steady allocation in turns of the event loop (load).
+  it('keeps its starting size through a burst and an idle spell, and grows under steady load', () => {
+    const program = `
+      import(${JSON.stringify(resolve('server/young-generation.ts'))}).then(async ({ holdYoungGeneration, capYoungGeneration }) => {
+        holdYoungGeneration()
+        const v8 = await import('node:v8')
+        const size = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size
+        const start = size()
+        let keep = []
+        for (let i = 0; i < 400000; i++) keep[i % 50000] = { id: 'evt_' + i, body: 'x'.repeat(32) }
+        capYoungGeneration(16)
+        await new Promise((r) => setTimeout(r, 1500))
+        const afterIdle = size()
+        let peak = 0
+        const until = Date.now() + 4000
+        while (Date.now() < until) {
+          for (let i = 0; i < 20000; i++) keep[i % keep.length] = { id: 'evt_' + i, body: JSON.stringify({ n: i, pad: 'y'.repeat(64) }) }
+          peak = Math.max(peak, size())
+          await new Promise((r) => setImmediate(r))
+        }
+        console.log(JSON.stringify({ start, afterIdle, peak }))
+      })`
+    const out = spawnSync(process.execPath, ['--import', 'tsx', '-e', program], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
+    expect(out.status, out.stderr).toBe(0)
+    const { start, afterIdle, peak } = JSON.parse(out.stdout) as { start: number; afterIdle: number; peak: number }
+    console.log(`young generation: ${start / MB} MB at the start, ${afterIdle / MB} MB after the burst and the idle spell, ${peak / MB} MB at most under load`)
+    expect(afterIdle).toBeLessThanOrEqual(start)
+    expect(peak).toBeGreaterThan(start)
+    expect(peak).toBeLessThanOrEqual(16 * MB)
   }, 60_000)
 })
