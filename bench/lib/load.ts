@@ -10,6 +10,8 @@ export interface LoadResult {
   accepted: number
   errors: Record<string, number>
   windowMs: number
+  /** First request to last answer, warm-up included (absent in results before 5 December). */
+  elapsedMs?: number
   rate: number
   latency: Summary | null
   sendLag: Summary | null

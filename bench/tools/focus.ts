@@ -57,7 +57,7 @@ try {
         const spec = part === 'ingest' ? closed : { mode: 'open' as const, rate: Number(part.slice(4)), ms: FULL.openMs }
         if (warm && part !== 'ingest') await phase(FULL, db, sql, web, receiver, dbPid, closed)
         const ph = await phase(FULL, db, sql, web, receiver, dbPid, spec)
-        log(`[${dialect} ${part}${withWorker ? ' + worker' : ''}${warm && part !== 'ingest' ? ' (warm)' : ''}, load ${load}] ${ph.load?.rate} ev/s, settled ${ph.settleMs} ms after, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
+        log(`[${dialect} ${part}${withWorker ? ' + worker' : ''}${warm && part !== 'ingest' ? ' (warm)' : ''}, load ${load}] ${ph.load?.rate} ev/s, settled ${ph.settleMs} ms after (whole job ${ph.load?.elapsedMs ? Math.round((ph.load.accepted / (ph.load.elapsedMs + ph.settleMs)) * 1000) : '—'} ev/s), ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
           `e2e p50/p99 ${ph.e2e?.latency?.p50}/${ph.e2e?.latency?.p99} ms, saturated ${ph.load?.saturatedAtMs ?? 'no'}, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
       } else {
         await web.stop()
