@@ -4,7 +4,9 @@
 //
 //   npx tsx bench/tools/focus.ts --dialect=mysql --part=drain --runs=2
 //   parts: idle, ingest (closed loop c=64), open1000, open300, drain (worker), tick, prototype (the
-//   group-commit ingest prototype, no delivery: procs/group-commit-ingest.ts)
+//   group-commit ingest prototype, no delivery: procs/group-commit-ingest.ts), drain-warm (the
+//   worker drains a backlog, then a second one in the same process: cold, then warm code; BullMQ's
+//   drain in the full run always runs in a process that already served the ingest phases)
 //   BENCH_CPU_PROF=/tmp/prof works here too (service processes under --cpu-prof).
 //   --worker: a `worker` process beside the web one (the second core's use the docs give VPS users).
 //   --warm: for open300/open1000, run the closed-loop ingest phase first on the same service, as
@@ -23,6 +25,8 @@ import { FULL } from '../profile.js'
 import { ENDPOINTS, phase } from '../scenarios/service.js'
 import { drainRuns } from '../scenarios/drain.js'
 import { groupCommitRun } from '../scenarios/group-commit.js'
+import { seedBacklog } from '../lib/seed.js'
+import { emptyTables, waitDrained } from '../lib/phase.js'
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt
 const dialect = arg('dialect', 'mysql') as Dialect
@@ -52,6 +56,23 @@ try {
         await web.stop()
         const ph = await groupCommitRun(FULL, db, sql, ENDPOINTS)
         log(`[${dialect} prototype, load ${load}] ${ph.load?.rate} ev/s, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
+      } else if (part === 'drain-warm') {
+        await web.stop()
+        const drainer = startCli(entry, 'worker', db.url)
+        const rates: number[] = []
+        try {
+          for (let pass = 0; pass < 2; pass++) {
+            await emptyTables(sql)
+            const seeded = await seedBacklog(sql, FULL.drainDeliveries, endpointIds)
+            await receiver.reset()
+            const got = await receiver.waitFor(seeded, FULL.settleMs)
+            await waitDrained(sql, 5000)
+            rates.push(Math.round((got.unique / (got.lastAt - got.firstAt)) * 1000))
+          }
+        } finally {
+          await drainer.stop('SIGTERM', 15_000)
+        }
+        log(`[${dialect} drain, load ${load}] cold ${rates[0]}/s, then warm ${rates[1]}/s (one worker process)`)
       } else if (part === 'ingest' || part.startsWith('open')) {
         const closed = { mode: 'closed' as const, ms: FULL.closedMs }
         const spec = part === 'ingest' ? closed : { mode: 'open' as const, rate: Number(part.slice(4)), ms: FULL.openMs }
