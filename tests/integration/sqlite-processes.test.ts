@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { useTestDb } from '../helpers/db.js'
 import { countingReceiver } from '../server/delivery/helpers.js'
 import { seedQueue, startWorker, waitUntil, countSucceeded } from './support.js'
+import { workerReady } from '../reliability/workers.js'
 
 describe('sqlite: two worker processes on one database file', () => {
   const t = useTestDb('sqlite')
@@ -12,9 +13,14 @@ describe('sqlite: two worker processes on one database file', () => {
   afterAll(async () => { await receiver.close() })
 
   it('deliver every pair exactly once, and neither reports a database error', async () => {
-    const pairs = await seedQueue(t.db, { receiverUrl: receiver.url, users: 3, endpointsEach: 2, eventsEach: 50, now: Date.now() })
+    // Both running before there is anything to claim: otherwise one could drain the queue while
+    // the other is still loading, and the test would not be about two processes at all (and a
+    // SIGTERM before a worker's handler is in place ends it by the signal, not with 0).
     const two = [startWorker(t.url, {}), startWorker(t.url, {})]
+    let pairs: string[] = []
     try {
+      await Promise.all(two.map((w) => workerReady(w)))
+      pairs = await seedQueue(t.db, { receiverUrl: receiver.url, users: 3, endpointsEach: 2, eventsEach: 50, now: Date.now() })
       await waitUntil(async () => (await countSucceeded(t.db)) === pairs.length, 40_000, `all ${pairs.length} deliveries`)
     } catch (err) {
       throw new Error(`${(err as Error).message}; received ${receiver.stats.count}; worker output:\n${two.map((w) => w.output()).join('\n')}`)

@@ -5,6 +5,7 @@ import { dialects } from '../helpers/dialects.js'
 import { useTestDb } from '../helpers/db.js'
 import { countingReceiver } from '../server/delivery/helpers.js'
 import { countSucceeded, seedQueue, startWorker, waitUntil, type Worker } from './support.js'
+import { workerReady } from '../reliability/workers.js'
 
 describe.runIf(dialects().includes('mysql'))('mysql: worker processes', () => {
   const t = useTestDb('mysql')
@@ -17,11 +18,14 @@ describe.runIf(dialects().includes('mysql'))('mysql: worker processes', () => {
   })
 
   it('four workers drain one queue: every pair delivered once, never twice at the same time', async () => {
+    const four = [0, 1, 2, 3].map(() => startWorker(t.url, {}))
+    workers.push(...four)
+    // All four running before there is anything to claim (a worker still loading when the queue
+    // is drained would take no part, and a SIGTERM before its handler ends it by the signal).
+    await Promise.all(four.map((w) => workerReady(w)))
     const pairs = await seedQueue(t.db, { receiverUrl: receiver.url, users: 4, endpointsEach: 3, eventsEach: 100, now: Date.now() })
     expect(pairs).toHaveLength(1200)
     const started = Date.now()
-    const four = [0, 1, 2, 3].map(() => startWorker(t.url, {}))
-    workers.push(...four)
     await waitUntil(async () => (await countSucceeded(t.db)) === 1200, 40_000, 'all 1200 deliveries')
     const drainMs = Date.now() - started
     for (const w of four) w.child.kill('SIGTERM')
@@ -38,7 +42,7 @@ describe.runIf(dialects().includes('mysql'))('mysql: worker processes', () => {
     expect(receiver.stats.count).toBe(1200)
     const attempts = await t.db.db.selectFrom('delivery_attempts').select('delivery_id').execute()
     expect(attempts).toHaveLength(1200)
-    console.log(`four workers delivered 1200 in ${drainMs} ms (including process start); claims per worker ${claimedBy.join(', ')}`)
+    console.log(`four running workers delivered 1200 in ${drainMs} ms; claims per worker ${claimedBy.join(', ')}`)
   }, 60_000)
 
   it("a worker killed mid-delivery leaves its claims to another worker once the lease runs out", async () => {

@@ -46,7 +46,7 @@ export function startWorker(databaseUrl: string, env: Record<string, string> = {
 }
 
 /** Resolves once the worker printed its start line (it has connected and migrated). */
-export async function workerReady(w: WorkerProc, timeoutMs = 30_000): Promise<void> {
+export async function workerReady(w: Pick<WorkerProc, 'child' | 'output'>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (/worker \S+ started/.test(w.output())) return
