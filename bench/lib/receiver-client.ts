@@ -12,6 +12,12 @@ export interface ReceiverStats {
   lastAt: number
 }
 
+/** Distinct deliveries per second between the first and the last arrival (0 for fewer than two). */
+export function arrivalRate(got: Pick<ReceiverStats, 'unique' | 'firstAt' | 'lastAt'>): number {
+  const span = got.lastAt - got.firstAt
+  return span > 0 ? Math.round((got.unique / span) * 1000) : 0
+}
+
 export class Receiver {
   private constructor(readonly child: Child, readonly port: number) {}
 

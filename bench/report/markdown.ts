@@ -2,7 +2,7 @@
 // baselines, the baselines themselves, BullMQ side by side, footprint, and every ledger.
 import type { BenchResult } from './types.js'
 import { targetRows } from './targets.js'
-import type { Phase } from '../scenarios/service.js'
+import { wholeJobRate, type Phase } from '../scenarios/service.js'
 import type { Summary } from '../lib/stats.js'
 
 const table = (head: string[], rows: (string | number)[][]) =>
@@ -48,13 +48,6 @@ export function renderMarkdown(r: BenchResult): string {
   return out.join('\n')
 }
 
-/** Events per second for the whole closed-loop job, or undefined for results without elapsedMs. */
-function wholeJob(p: Phase | undefined): number | undefined {
-  const elapsed = p?.load?.elapsedMs
-  if (!p?.load || !elapsed) return undefined
-  return Math.round((p.load.accepted / (elapsed + p.settleMs)) * 1000)
-}
-
 function sideBySide(r: BenchResult): string[] {
   const cols = [
     ...(['sqlite', 'mysql'] as const).filter((d) => r.service[d]).map((d) => ({ name: `QSM on ${d === 'mysql' ? 'MariaDB' : 'SQLite'}`, s: r.service[d]! as { ingestClosed?: Phase; open: Record<string, Phase>; drain?: { rate: number } } })),
@@ -72,7 +65,7 @@ function sideBySide(r: BenchResult): string[] {
       // The same closed loop counted as the whole job: every accepted event, over the time from the
       // first request until the last of its deliveries left. Which side a system favours while
       // saturated (its front door or its sends) does not change this one.
-      row('closed loop, the whole job: events accepted ÷ (load + delivering the rest), per s', (s) => n(wholeJob(s.ingestClosed))),
+      row('closed loop, the whole job: events accepted ÷ (load + delivering the rest), per s', (s) => n(wholeJobRate(s.ingestClosed))),
       row('ingest p50 / p99 @ 1,000 ev/s (ms)', (s) => lat(s.open['1000']?.load?.latency) + (s.open['1000']?.load?.saturatedAtMs != null ? ' (saturated)' : '')),
       row('event→delivered p50 / p99 @ 1,000 ev/s (ms)', (s) => lat(s.open['1000']?.e2e?.latency)),
       row('event→delivered p50 / p99 @ 300 ev/s (ms)', (s) => lat(s.open['300']?.e2e?.latency)),

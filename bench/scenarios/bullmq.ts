@@ -10,7 +10,7 @@ import { Queue } from 'bullmq'
 import { spawnTs, type Child } from '../lib/proc.js'
 import { redisClient } from '../lib/redis.js'
 import { runLoad } from '../lib/load.js'
-import { e2eLatency, type Receiver } from '../lib/receiver-client.js'
+import { arrivalRate, e2eLatency, type Receiver } from '../lib/receiver-client.js'
 import { sampleUsage, readMem, type Mem } from '../lib/rss.js'
 import { bullLedger } from '../lib/ledger.js'
 import { TEST_SECRETS } from '../lib/service.js'
@@ -115,11 +115,10 @@ export async function bullmqRuns(p: Profile, receiver: Receiver, redisPort: numb
     const got = await receiver.waitFor(seeded, p.settleMs)
     await settle(queue, 5000)
     const usage = sampler.stop()
-    const span = got.lastAt - got.firstAt
     out.drain = {
       seeded,
       delivered: got.unique,
-      rate: span > 0 ? Math.round((got.unique / span) * 1000) : 0,
+      rate: arrivalRate(got),
       wallMs: Math.round(got.lastAt - t0),
       ledger: { ...bullLedger(seeded / 3, 3, await counts(queue)), duplicates: got.count - got.unique },
       usage,

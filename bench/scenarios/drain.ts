@@ -6,7 +6,7 @@ import type { RawSql } from '../lib/raw-sql.js'
 import { seedBacklog } from '../lib/seed.js'
 import { startCli } from '../lib/service.js'
 import { oneTick } from './tick.js'
-import type { Receiver } from '../lib/receiver-client.js'
+import { arrivalRate, type Receiver } from '../lib/receiver-client.js'
 import { sampleUsage, type Usage } from '../lib/rss.js'
 import { closeLedger, emptyTables, waitDrained } from '../lib/phase.js'
 import type { Ledger } from '../lib/ledger.js'
@@ -40,7 +40,8 @@ export interface TickResult {
   usage: Record<string, Usage>
 }
 
-async function seed(sql: RawSql, n: number, endpointIds: string[], receiver: Receiver): Promise<number> {
+/** Empty tables, a backlog of n deliveries, and a receiver that has counted nothing yet. */
+export async function seedDrain(sql: RawSql, n: number, endpointIds: string[], receiver: Receiver): Promise<number> {
   await emptyTables(sql)
   const seeded = await seedBacklog(sql, n, endpointIds)
   await receiver.reset()
@@ -53,7 +54,7 @@ export async function drainRuns(p: Profile, db: BenchDb, sql: RawSql, entry: Ent
   let tick: TickResult | undefined
   const extraPids: Record<string, number> = dbPid ? { database: dbPid } : {}
   try {
-    const seeded = await seed(sql, p.drainDeliveries, endpointIds, receiver)
+    const seeded = await seedDrain(sql, p.drainDeliveries, endpointIds, receiver)
     const before = await statusCounters(sql)
     const t0 = nowMs()
     const worker = startCli(entry, 'worker', db.url)
@@ -67,12 +68,11 @@ export async function drainRuns(p: Profile, db: BenchDb, sql: RawSql, entry: Ent
     await worker.stop('SIGTERM', 15_000)
     await sleep(200)
     const after = await statusCounters(sql)
-    const span = got.lastAt - got.firstAt
     drain = {
       queriesPerDelivery: perDelivery(before, after, got.unique),
       seeded,
       delivered: got.unique,
-      rate: span > 0 ? Math.round((got.unique / span) * 1000) : 0,
+      rate: arrivalRate(got),
       wallMs: got.lastAt ? Math.round(got.lastAt - t0) : 0,
       ledger: await closeLedger(sql, seeded / endpointIds.length, endpointIds.length, got),
       usage,
@@ -82,7 +82,7 @@ export async function drainRuns(p: Profile, db: BenchDb, sql: RawSql, entry: Ent
     errors.push(`drain: ${(err as Error).message}`)
   }
   try {
-    const seeded = await seed(sql, p.tickDeliveries, endpointIds, receiver)
+    const seeded = await seedDrain(sql, p.tickDeliveries, endpointIds, receiver)
     tick = await oneTick(entry, db.url, receiver, extraPids, seeded)
     tick.ledger = await closeLedger(sql, seeded / endpointIds.length, endpointIds.length, await receiver.stats())
     log(`  tick (${tick.via}): ${tick.delivered} of ${seeded} in ${tick.elapsedMs} ms`)

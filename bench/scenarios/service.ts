@@ -40,6 +40,16 @@ export interface ServiceResult {
 
 export const ENDPOINTS = 3
 
+/**
+ * A closed loop counted as the whole job: events accepted per second, over the time from the first
+ * request until the last of their deliveries left. Undefined for results without elapsedMs.
+ */
+export function wholeJobRate(p: Phase | undefined): number | undefined {
+  const elapsed = p?.load?.elapsedMs
+  if (!p?.load || !elapsed) return undefined
+  return Math.round((p.load.accepted / (elapsed + p.settleMs)) * 1000)
+}
+
 export async function phase(p: Profile, db: BenchDb, sql: RawSql, web: Service, receiver: Receiver, dbPid: number | null, spec: { mode: 'closed' | 'open'; rate?: number; ms: number }): Promise<Phase> {
   await emptyTables(sql)
   await receiver.reset()

@@ -4,7 +4,7 @@
 // then also sends and is counted with it (the report says which ran).
 import { request } from 'undici'
 import { startCli, startWeb, TEST_SECRETS, type Service } from '../lib/service.js'
-import type { Receiver } from '../lib/receiver-client.js'
+import { arrivalRate, type Receiver } from '../lib/receiver-client.js'
 import { sampleUsage } from '../lib/rss.js'
 import type { Entry } from '../lib/build.js'
 import { nowMs } from '../lib/stats.js'
@@ -21,12 +21,11 @@ export async function oneTick(entry: Entry, url: string, receiver: Receiver, ext
   if (!unknown) {
     const elapsedMs = Math.round(nowMs() - t0)
     const got = await receiver.stats()
-    const span = got.lastAt - got.firstAt
     return {
       seeded,
       delivered: got.unique,
       elapsedMs,
-      rate: span > 0 ? Math.round((got.unique / span) * 1000) : 0,
+      rate: arrivalRate(got),
       via: `CLI \`tick\` (exit ${code}), wall time includes process start`,
       summary: cli.stdout().trim().slice(-600) || cli.stderr().slice(-300),
       ledger: undefined as never,

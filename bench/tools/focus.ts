@@ -14,7 +14,7 @@
 //   machine the first seconds leave a backlog that sets the whole phase's percentiles.
 import { loadavg } from 'node:os'
 import { buildService } from '../lib/build.js'
-import { Receiver } from '../lib/receiver-client.js'
+import { arrivalRate, Receiver } from '../lib/receiver-client.js'
 import { freshDatabase, type Dialect } from '../lib/database.js'
 import { openRaw } from '../lib/raw-sql.js'
 import { createEndpoints, startCli, startWeb } from '../lib/service.js'
@@ -22,11 +22,10 @@ import { readMem, pidOf, type Usage } from '../lib/rss.js'
 import { killAll } from '../lib/proc.js'
 import { sleep } from '../lib/stats.js'
 import { FULL } from '../profile.js'
-import { ENDPOINTS, phase } from '../scenarios/service.js'
-import { drainRuns } from '../scenarios/drain.js'
+import { ENDPOINTS, phase, wholeJobRate } from '../scenarios/service.js'
+import { drainRuns, seedDrain } from '../scenarios/drain.js'
 import { groupCommitRun } from '../scenarios/group-commit.js'
-import { seedBacklog } from '../lib/seed.js'
-import { emptyTables, waitDrained } from '../lib/phase.js'
+import { waitDrained } from '../lib/phase.js'
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt
 const dialect = arg('dialect', 'mysql') as Dialect
@@ -62,12 +61,10 @@ try {
         const rates: number[] = []
         try {
           for (let pass = 0; pass < 2; pass++) {
-            await emptyTables(sql)
-            const seeded = await seedBacklog(sql, FULL.drainDeliveries, endpointIds)
-            await receiver.reset()
+            const seeded = await seedDrain(sql, FULL.drainDeliveries, endpointIds, receiver)
             const got = await receiver.waitFor(seeded, FULL.settleMs)
             await waitDrained(sql, 5000)
-            rates.push(Math.round((got.unique / (got.lastAt - got.firstAt)) * 1000))
+            rates.push(arrivalRate(got))
           }
         } finally {
           await drainer.stop('SIGTERM', 15_000)
@@ -78,7 +75,7 @@ try {
         const spec = part === 'ingest' ? closed : { mode: 'open' as const, rate: Number(part.slice(4)), ms: FULL.openMs }
         if (warm && part !== 'ingest') await phase(FULL, db, sql, web, receiver, dbPid, closed)
         const ph = await phase(FULL, db, sql, web, receiver, dbPid, spec)
-        log(`[${dialect} ${part}${withWorker ? ' + worker' : ''}${warm && part !== 'ingest' ? ' (warm)' : ''}, load ${load}] ${ph.load?.rate} ev/s, settled ${ph.settleMs} ms after (whole job ${ph.load?.elapsedMs ? Math.round((ph.load.accepted / (ph.load.elapsedMs + ph.settleMs)) * 1000) : '—'} ev/s), ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
+        log(`[${dialect} ${part}${withWorker ? ' + worker' : ''}${warm && part !== 'ingest' ? ' (warm)' : ''}, load ${load}] ${ph.load?.rate} ev/s, settled ${ph.settleMs} ms after (whole job ${wholeJobRate(ph) ?? '—'} ev/s), ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
           `e2e p50/p99 ${ph.e2e?.latency?.p50}/${ph.e2e?.latency?.p99} ms, saturated ${ph.load?.saturatedAtMs ?? 'no'}, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
       } else {
         await web.stop()
