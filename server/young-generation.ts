@@ -51,7 +51,7 @@ export function collectingSteadily(times: readonly number[], now: number): boole
  * The growth factor to set for a young generation of `bytes` under a ceiling of `ceilingMb` (both
  * halves): V8's own while busy and below the ceiling, else none. Pure, for tests.
  */
-export function youngGrowthFactor(bytes: number, ceilingMb: number, busy = true): 1 | 2 {
+export function youngGrowthFactor(bytes: number, ceilingMb: number, busy: boolean): 1 | 2 {
   return busy && bytes < ceilingMb * 1024 * 1024 ? V8_GROWTH : 1
 }
 

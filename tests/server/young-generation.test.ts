@@ -12,8 +12,8 @@ const MB = 1024 * 1024
 describe('young generation ceiling', () => {
   it('holds the young generation at 16 MB by default', () => {
     expect(loadConfig(TEST_SECRETS).heapYoungMb).toBe(16)
-    expect(youngGrowthFactor(16 * MB, 16)).toBe(1)
-    expect(youngGrowthFactor(8 * MB, 16)).toBe(2)
+    expect(youngGrowthFactor(16 * MB, 16, true)).toBe(1)
+    expect(youngGrowthFactor(8 * MB, 16, true)).toBe(2)
   })
 
   it('lets it grow only while the process collects young garbage steadily, not in a burst', () => {
