@@ -9,6 +9,14 @@
 // per second (bench/README.md, run G: the alternating pairs and what they cost). It is set here, at start, because Passenger
 // starts the app with Node's default flags and shared hosts rarely let a user pass V8 flags.
 //
+// Why 75 and not 50 (since 5 December): the slowest 1 % of ingest answers at an offered 1,000
+// ev/s came in a few bunches, each at a full collection (its pause, then the requests that queued
+// behind it). With more room between full collections there are fewer of them: MariaDB, web
+// process warmed by the closed loop, alternating runs, ingest p99 26.9, 22.7, 30.0, 27.1, 30.8 ms
+// at 50 % against 22.3, 17.9, 22.0 at 75 % (20.3, 15.9, 21.5 at 100 %). The closed loop's peak RSS
+// went from ~128 to 136–138 MB (100 %: 144), under the 150 MB budget with room for the bench's other
+// phases; events per second did not change beyond the machine's noise.
+//
 // --heap-growing-percent is read by V8 each time it sets the next limit, so setting it after start
 // takes effect from the next full collection (Node's docs warn that not every flag does; this one
 // was checked by measurement, above). Node accepts only some V8 flags in NODE_OPTIONS

@@ -78,7 +78,7 @@ export const envSchema = z.object({
   QSM_ROTATION_GRACE: duration(0, 7 * 86_400_000).default(86_400_000),
   QSM_DISABLE_AFTER: duration(3_600_000, 30 * 86_400_000).default(3 * 86_400_000),
   QSM_MAX_ENDPOINTS_PER_USER: int(1, 1000).default(20),
-  QSM_HEAP_GROWTH_PERCENT: int(0, 300).default(50),
+  QSM_HEAP_GROWTH_PERCENT: int(0, 300).default(75),
   QSM_HEAP_YOUNG_MB: int(0, 256).default(16),
   QSM_FAILING_AFTER_FAILURES: int(1, 1000).default(3),
   QSM_FAILING_AFTER: duration(60_000, 86_400_000).default(15 * 60_000),

@@ -5,9 +5,9 @@ import { loadConfig, ConfigError } from '../../server/config/load.js'
 import { TEST_SECRETS } from '../helpers/config.js'
 
 describe('heap policy', () => {
-  it('asks V8 to grow the heap by 50 % past the live heap by default', () => {
-    expect(loadConfig(TEST_SECRETS).heapGrowthPercent).toBe(50)
-    expect(heapFlag({ percent: 50 })).toBe('--heap-growing-percent=50')
+  it('asks V8 to grow the heap by 75 % past the live heap by default', () => {
+    expect(loadConfig(TEST_SECRETS).heapGrowthPercent).toBe(75)
+    expect(heapFlag({ percent: 75 })).toBe('--heap-growing-percent=75')
   })
 
   it('leaves V8 its own policy when QSM_HEAP_GROWTH_PERCENT is 0', () => {
