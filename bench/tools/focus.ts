@@ -76,7 +76,7 @@ try {
         if (warm && part !== 'ingest') await phase(FULL, db, sql, web, receiver, dbPid, closed)
         const ph = await phase(FULL, db, sql, web, receiver, dbPid, spec)
         log(`[${dialect} ${part}${withWorker ? ' + worker' : ''}${warm && part !== 'ingest' ? ' (warm)' : ''}, load ${load}] ${ph.load?.rate} ev/s, settled ${ph.settleMs} ms after (whole job ${wholeJobRate(ph) ?? '—'} ev/s), ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ` +
-          `e2e p50/p99 ${ph.e2e?.latency?.p50}/${ph.e2e?.latency?.p99} ms, saturated ${ph.load?.saturatedAtMs ?? 'no'}, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
+          `e2e p50/p99 ${ph.e2e?.latency?.p50}/${ph.e2e?.latency?.p99} ms, saturated ${ph.load?.saturatedAtMs ?? 'no'}, refused ${JSON.stringify(ph.load?.errors ?? {})}, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
       } else {
         await web.stop()
         const p = { ...FULL, tickDeliveries: part === 'tick' ? FULL.tickDeliveries : 0, drainDeliveries: part === 'drain' ? FULL.drainDeliveries : 0 }

@@ -1,0 +1,103 @@
+// Memory under overload: far more bridge requests at once than the service can store, single
+// events and full batches, and what the web process's RSS does meanwhile. The full run's closed
+// loop keeps 64 requests in flight; a mail host with many PHP workers, or a bridge flushing its
+// spool from several cron runs, can keep hundreds. The budget (issue 13) is 150 MB with default
+// flags whatever the load: past what it can hold, the service answers 503 with Retry-After and the
+// bridge spools.
+//
+//   npx tsx bench/tools/overload.ts --dialect=mysql --seconds=10 --loads=64x1,512x1,2048x1,256x50
+//
+// Each load is <requests in flight>x<events per request>. For each: a fresh database and web
+// process, a closed loop for --seconds (the requests are sent from this process, not a child: the
+// figure is the service's RSS), then the ledger once every delivery has settled. Prints, per load:
+// events accepted per second, answers by status, the peak RSS of the web process, and the ledger
+// (every accepted event stored with all its deliveries, nothing from a refused request).
+import { createHmac, randomBytes } from 'node:crypto'
+import { Pool } from 'undici'
+import { buildService } from '../lib/build.js'
+import { Receiver } from '../lib/receiver-client.js'
+import { freshDatabase, type Dialect } from '../lib/database.js'
+import { openRaw } from '../lib/raw-sql.js'
+import { createEndpoints, startWeb, TEST_SECRETS } from '../lib/service.js'
+import { readMem } from '../lib/rss.js'
+import { closeLedger, waitDrained } from '../lib/phase.js'
+import { killAll } from '../lib/proc.js'
+import { eventBody, eventId } from '../lib/event.js'
+import { sleep } from '../lib/stats.js'
+
+const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt
+const dialect = arg('dialect', 'mysql') as Dialect
+const seconds = Number(arg('seconds', '10'))
+const loads = arg('loads', '64x1,512x1,2048x1,256x50').split(',').map((s) => s.split('x').map(Number) as [number, number])
+const key = Buffer.from(TEST_SECRETS.QSM_BRIDGE_SECRET, 'utf8')
+const ENDPOINTS = 3
+
+/** A signed request of `n` events: a bare envelope for one, `{ events: [...] }` for more (as the bridge's spool flush sends). */
+function request(n: number): { headers: Record<string, string>; body: string } {
+  const bodies = Array.from({ length: n }, () => eventBody(eventId()))
+  const body = n === 1 ? bodies[0]! : `{"events":[${bodies.join(',')}]}`
+  const id = `msg_${randomBytes(12).toString('hex')}`
+  const ts = Math.floor(Date.now() / 1000)
+  const sig = createHmac('sha256', key).update(`${id}.${ts}.`).update(body).digest('base64')
+  return { body, headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` } }
+}
+
+const entry = await buildService()
+const receiver = await Receiver.start()
+try {
+  for (const [connections, perRequest] of loads) {
+    const db = await freshDatabase(dialect)
+    const sql = openRaw(db.url, 4)
+    const web = await startWeb(entry, db.url)
+    try {
+      await createEndpoints(web.base, receiver.port, ENDPOINTS)
+      await receiver.reset()
+      const pool = new Pool(web.base, { connections, pipelining: 1, keepAliveTimeout: 60_000 })
+      const statuses: Record<string, number> = {}
+      let accepted = 0
+      let peak = 0
+      const sampler = setInterval(() => { peak = Math.max(peak, readMem(web.child.pid!)?.rssMB ?? 0) }, 100)
+      const end = Date.now() + seconds * 1000
+      const loop = async () => {
+        while (Date.now() < end) {
+          const r = request(perRequest)
+          let status = 'error'
+          try {
+            const res = await pool.request({ method: 'POST', path: '/v1/events', headers: r.headers, body: r.body })
+            status = String(res.statusCode)
+            await res.body.dump()
+            if (res.statusCode === 202 || res.statusCode === 200) accepted += perRequest
+            // A refused request waits as the bridge would not (it spools for 30 s or more): a
+            // second here keeps the pressure on while not spinning on refusals.
+            else if (res.statusCode === 503) await sleep(Number(res.headers['retry-after'] ?? 1) * 1000)
+          } catch (err) {
+            status = `error ${(err as { code?: string }).code ?? (err as Error).name}`
+            if (process.env.OVERLOAD_DEBUG) process.stderr.write(`ERR at ${Date.now() - t0} ms: ${(err as Error).message}\n`)
+            await sleep(100)
+          }
+          statuses[status] = (statuses[status] ?? 0) + 1
+        }
+      }
+      const t0 = Date.now()
+      await Promise.all(Array.from({ length: connections }, loop))
+      const loadMs = Date.now() - t0
+      clearInterval(sampler)
+      await pool.close()
+      await waitDrained(sql, 60_000)
+      const ledger = await closeLedger(sql, accepted, ENDPOINTS, await receiver.stats())
+      const answers = Object.entries(statuses).map(([s, n]) => `${s}: ${n}`).join(', ')
+      process.stdout.write(
+        `[${dialect} ${connections} in flight x ${perRequest} event(s)] ${Math.round(accepted / (loadMs / 1000))} ev/s accepted; answers ${answers}; ` +
+        `web peak RSS ${peak} MB; ledger ${ledger.balanced ? 'ok' : 'VOID'} (${ledger.events} events, ${ledger.delivered} delivered, ${ledger.pending} pending)\n`,
+      )
+    } finally {
+      await web.stop()
+      await sql.close()
+      await db.drop()
+    }
+  }
+} finally {
+  await receiver.stop()
+  killAll()
+}
+process.exit(0)
