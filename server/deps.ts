@@ -11,6 +11,7 @@ import { createUndiciSender } from './delivery/sender.js'
 import { startScheduler, type SchedulerOptions } from './delivery/scheduler.js'
 import { idleDispatcher, type Dispatcher, type EngineDeps } from './delivery/types.js'
 import { createIngestBatcher, type IngestBatcher } from './events/group-commit.js'
+import { createIngestGate, type IngestGate } from './events/admission.js'
 import { createAlertMailer, type AlertMailer } from './alerts/mailer.js'
 import type { MailTransport } from './alerts/transport.js'
 import { createDnsResolver, systemResolver, type TenantResolver } from './net/dns-resolver.js'
@@ -18,6 +19,8 @@ import { createDnsResolver, systemResolver, type TenantResolver } from './net/dn
 export interface Deps extends EngineDeps {
   /** Commits ingested events in groups (one transaction for many requests under load). */
   ingest: IngestBatcher
+  /** How many ingest requests (and bytes of them) this process holds at once; past it, 503. */
+  ingestGate: IngestGate
   /** Wakes the in-process delivery loop after ingest so first attempts start without a tick. */
   dispatcher: Dispatcher
   /** Sends owner alert e-mails from the outbox, outside requests and delivery passes (off without QSM_SMTP_URL). */
@@ -37,6 +40,8 @@ export interface DepsParts {
   dispatcher?: Dispatcher
   /** Run the delivery loop in this process (the web process); the CLI's tick and worker do not. */
   inProcessLoop?: SchedulerOptions
+  /** Replace the ingest gate (tests: a small one, to see the 503 without thousands of requests). */
+  ingestGate?: IngestGate
   /** Replace the SMTP transport (tests). */
   mailTransport?: MailTransport
   /** Drain the alert outbox on a timer here (the web process and workers; implied by inProcessLoop). */
@@ -61,6 +66,7 @@ export function buildDeps(parts: DepsParts): Deps {
     alerts: createAlertMailer({
       db: parts.db, log: parts.log, clock, config, transport: parts.mailTransport, loop: parts.alertLoop ?? parts.inProcessLoop !== undefined,
     }),
+    ingestGate: parts.ingestGate ?? createIngestGate(),
     ingest: createIngestBatcher(
       parts.db,
       () => deps.clock.now(),

@@ -1,7 +1,8 @@
 // GET /v1/event-types (dashboard) and POST /v1/events (the mail app's bridge), each a sub-app
 // mounted at its own path.
-// Ingest order matters: size limit, then signature over the raw bytes, then JSON and schemas,
-// and only then one transaction (group-committed by deps.ingest). A refused request stores nothing.
+// Ingest order matters: size limit, then signature over the raw bytes, then room in the process
+// (deps.ingestGate), JSON and schemas, and only then one transaction (group-committed by
+// deps.ingest). A refused request stores nothing.
 import { limitBody } from '../http/body-limit.js'
 import { newRouter } from '../http/openapi.js'
 import { ApiError } from '../http/errors.js'
@@ -26,10 +27,18 @@ export function ingestRoutes() {
     async (c) => {
       const text = await c.req.text()
       verifyBridgeRequest(c, text)
-      const events = parseEventsBody(text)
-      const results = await c.get('deps').ingest.submit(events)
-      const allDuplicates = results.every((r) => r.duplicate)
-      return c.json({ data: results }, allDuplicates ? 200 : 202)
+      const deps = c.get('deps')
+      // Held from here to the answer: the parsed events and the wait for their commit (admission.ts).
+      const leave = deps.ingestGate.enter(text.length)
+      if (!leave) throw new ApiError('unavailable', 'Too many events are being stored right now; try again in a second', undefined, { 'Retry-After': '1' })
+      try {
+        const events = parseEventsBody(text)
+        const results = await deps.ingest.submit(events)
+        const allDuplicates = results.every((r) => r.duplicate)
+        return c.json({ data: results }, allDuplicates ? 200 : 202)
+      } finally {
+        leave()
+      }
     },
   )
   return app

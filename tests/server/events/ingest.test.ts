@@ -9,12 +9,19 @@ import { newId } from '../../../server/db/ids.js'
 import { ingestEvents } from '../../../server/events/ingest.js'
 import { parseEventsBody } from '../../../server/events/parse-body.js'
 import type { Db } from '../../../server/db/connect.js'
+import { createIngestGate } from '../../../server/events/admission.js'
 
 type Example = keyof typeof EXAMPLES
 const event = (type: Example = 'email.failed', userId = 'u1', id = newId('evt')) => ({ ...structuredClone(EXAMPLES[type]), id, user_id: userId })
 
-/** POSTs a body to /v1/events signed with the bridge secret (or as `opts` says). */
+/** POSTs a body to /v1/events signed with the bridge secret (or as `opts` says): status and JSON. */
 async function post(t: TestApp, body: unknown, opts: { secret?: string; ageSeconds?: number; headers?: Record<string, string> | null } = {}) {
+  const res = await postRaw(t, body, opts)
+  return { status: res.status, json: (await res.json()) as any }
+}
+
+/** The same, answering the whole Response (headers too). */
+async function postRaw(t: TestApp, body: unknown, opts: { secret?: string; ageSeconds?: number; headers?: Record<string, string> | null } = {}) {
   const text = typeof body === 'string' ? body : JSON.stringify(body)
   const ts = Math.floor(t.clock.now() / 1000) - (opts.ageSeconds ?? 0)
   const id = 'req_' + newId('evt').slice(4)
@@ -26,8 +33,7 @@ async function post(t: TestApp, body: unknown, opts: { secret?: string; ageSecon
       ...opts.headers,
     })
   }
-  const res = await t.app.request('/v1/events', { method: 'POST', headers, body: text })
-  return { status: res.status, json: (await res.json()) as any }
+  return t.app.request('/v1/events', { method: 'POST', headers, body: text })
 }
 
 async function counts(db: Db) {
@@ -298,6 +304,58 @@ describe.each(dialects())('POST /v1/events on %s', (dialect) => {
       const res = await post(t, event('webhook.test'))
       await refused(t, res, 422, 'validation_failed')
       expect(res.json.error.message).toBe('type: webhook.test is sent only by the test button')
+    })
+  })
+
+  describe('back-pressure', () => {
+    it('answers 503 with Retry-After while the process holds its most ingest requests, stores nothing, and takes the same request once one is answered', async () => {
+      const gate = createIngestGate(1)
+      const t = makeTestApp(tdb.db, { deps: { ingestGate: gate } })
+      await seedEndpoint(tdb.db, { userId: 'u1', eventTypes: ['*'] })
+      const leave = gate.enter(100)!
+      const e = event('email.received')
+      const refusedNow = await postRaw(t, e)
+      expect(refusedNow.status).toBe(503)
+      expect(refusedNow.headers.get('retry-after')).toBe('1')
+      expect(((await refusedNow.json()) as any).error).toMatchObject({ code: 'unavailable', message: 'Too many events are being stored right now; try again in a second' })
+      expect(await counts(tdb.db)).toEqual({ events: 0, deliveries: 0 })
+      leave()
+      const later = await post(t, e)
+      expect(later.status).toBe(202)
+      expect(await counts(tdb.db)).toEqual({ events: 1, deliveries: 1 })
+      // Answered: its place is free again.
+      expect(gate.inProgress()).toEqual({ requests: 0, bytes: 0 })
+    })
+
+    it('counts the bodies in progress: a batch that would take them past the budget waits, a small event still gets in', async () => {
+      const gate = createIngestGate(256, 6_000)
+      const t = makeTestApp(tdb.db, { deps: { ingestGate: gate } })
+      await seedEndpoint(tdb.db, { userId: 'u1', eventTypes: ['*'] })
+      const leave = gate.enter(4_000)!
+      const batch = await post(t, { events: [event(), event(), event()] })
+      expect(batch.status).toBe(503)
+      expect((await post(t, event())).status).toBe(202)
+      leave()
+      expect((await post(t, { events: [event(), event(), event()] })).status).toBe(202)
+      expect(await counts(tdb.db)).toEqual({ events: 4, deliveries: 4 })
+    })
+
+    it('checks the signature first: a request with a wrong secret is 401 even while the process is full', async () => {
+      const gate = createIngestGate(1)
+      const t = makeTestApp(tdb.db, { deps: { ingestGate: gate } })
+      gate.enter(100)
+      const res = await post(t, event(), { secret: 'not-the-bridge-secret' })
+      expect(res.status).toBe(401)
+    })
+
+    it('frees the place of a request that was refused for its content', async () => {
+      const gate = createIngestGate(1)
+      const t = makeTestApp(tdb.db, { deps: { ingestGate: gate } })
+      const bad = event('email.received') as any
+      bad.data.message.subject = 'Hello'
+      expect((await post(t, bad)).status).toBe(422)
+      expect(gate.inProgress()).toEqual({ requests: 0, bytes: 0 })
+      expect((await post(t, event())).status).toBe(202)
     })
   })
 })
