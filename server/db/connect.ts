@@ -102,6 +102,11 @@ async function connectMysql(url: string, poolSize: number): Promise<Db> {
     supportBigNumbers: true,
     bigNumberStrings: false,
     connectTimeout: 5_000,
+    // mysql2 keeps a cache of prepared statements per connection, made up front for its maximum:
+    // four arrays of 16,000 slots, ~0.5 MB of heap per connection whether used or not (a heap
+    // snapshot of the web process with 300 users: 29 MB of 66 MB live). Kysely sends every query as
+    // text (query, not execute), so nothing is ever prepared and the cache stays empty.
+    maxPreparedStatements: 16,
   })
   pool.on('connection', (conn) => {
     // READ COMMITTED: claims and ingest inserts do not take gap locks on each other, which under
