@@ -6,6 +6,8 @@
 // bridge spools.
 //
 //   npx tsx bench/tools/overload.ts --dialect=mysql --seconds=10 --loads=64x1,512x1,2048x1,256x50
+//   --users=N spreads the events over N users with three endpoints each (default 1: the bench user),
+//   for the memory that grows with tenants (connection pools, caches) rather than with requests.
 //
 // Each load is <requests in flight>x<events per request>. For each: a fresh database and web
 // process, a closed loop for --seconds (the requests are sent from this process, not a child: the
@@ -13,7 +15,8 @@
 // events accepted per second, answers by status, the peak RSS of the web process, and the ledger
 // (every accepted event stored with all its deliveries, nothing from a refused request).
 import { createHmac, randomBytes } from 'node:crypto'
-import { Pool } from 'undici'
+import { Pool, request as undiciRequest } from 'undici'
+import { mintToken } from '../../server/auth/token.js'
 import { buildService } from '../lib/build.js'
 import { Receiver } from '../lib/receiver-client.js'
 import { freshDatabase, type Dialect } from '../lib/database.js'
@@ -22,19 +25,43 @@ import { createEndpoints, startWeb, TEST_SECRETS } from '../lib/service.js'
 import { readMem } from '../lib/rss.js'
 import { closeLedger, waitDrained } from '../lib/phase.js'
 import { killAll } from '../lib/proc.js'
-import { eventBody, eventId } from '../lib/event.js'
+import { BENCH_USER, eventBody, eventId } from '../lib/event.js'
 import { sleep } from '../lib/stats.js'
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt
 const dialect = arg('dialect', 'mysql') as Dialect
 const seconds = Number(arg('seconds', '10'))
 const loads = arg('loads', '64x1,512x1,2048x1,256x50').split(',').map((s) => s.split('x').map(Number) as [number, number])
+const users = Number(arg('users', '1'))
 const key = Buffer.from(TEST_SECRETS.QSM_BRIDGE_SECRET, 'utf8')
 const ENDPOINTS = 3
+let turn = 0
+/** The users in turn: the bench user alone, or user-1 … user-N. */
+const nextUser = () => (users === 1 ? BENCH_USER : `user-${(turn++ % users) + 1}`)
+
+/** Three endpoints on the receiver for each of the other users (the bench user's are made by createEndpoints). */
+async function endpointsForUsers(base: string, receiverPort: number) {
+  for (let u = 1; u <= users; u++) {
+    const token = await mintToken(TEST_SECRETS.QSM_BRIDGE_SECRET, `user-${u}`, Date.now())
+    for (let i = 1; i <= ENDPOINTS; i++) {
+      const res = await undiciRequest(`${base}/v1/webhooks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/u${u}/${i}`, event_types: ['email.*'] }),
+      })
+      await res.body.dump()
+      if (res.statusCode !== 201) throw new Error(`creating an endpoint for user-${u}: HTTP ${res.statusCode}`)
+    }
+  }
+}
 
 /** A signed request of `n` events: a bare envelope for one, `{ events: [...] }` for more (as the bridge's spool flush sends). */
 function request(n: number): { headers: Record<string, string>; body: string } {
-  const bodies = Array.from({ length: n }, () => eventBody(eventId()))
+  const bodies = Array.from({ length: n }, () => {
+    const user = nextUser()
+    const body = eventBody(eventId())
+    return user === BENCH_USER ? body : body.replace(`"user_id":"${BENCH_USER}"`, `"user_id":"${user}"`)
+  })
   const body = n === 1 ? bodies[0]! : `{"events":[${bodies.join(',')}]}`
   const id = `msg_${randomBytes(12).toString('hex')}`
   const ts = Math.floor(Date.now() / 1000)
@@ -50,7 +77,8 @@ try {
     const sql = openRaw(db.url, 4)
     const web = await startWeb(entry, db.url)
     try {
-      await createEndpoints(web.base, receiver.port, ENDPOINTS)
+      if (users === 1) await createEndpoints(web.base, receiver.port, ENDPOINTS)
+      else await endpointsForUsers(web.base, receiver.port)
       await receiver.reset()
       const pool = new Pool(web.base, { connections, pipelining: 1, keepAliveTimeout: 60_000 })
       const statuses: Record<string, number> = {}
@@ -87,7 +115,7 @@ try {
       const ledger = await closeLedger(sql, accepted, ENDPOINTS, await receiver.stats())
       const answers = Object.entries(statuses).map(([s, n]) => `${s}: ${n}`).join(', ')
       process.stdout.write(
-        `[${dialect} ${connections} in flight x ${perRequest} event(s)] ${Math.round(accepted / (loadMs / 1000))} ev/s accepted; answers ${answers}; ` +
+        `[${dialect} ${connections} in flight x ${perRequest} event(s)${users > 1 ? `, ${users} users` : ''}] ${Math.round(accepted / (loadMs / 1000))} ev/s accepted; answers ${answers}; ` +
         `web peak RSS ${peak} MB; ledger ${ledger.balanced ? 'ok' : 'VOID'} (${ledger.events} events, ${ledger.delivered} delivered, ${ledger.pending} pending)\n`,
       )
     } finally {
