@@ -12,7 +12,8 @@
 // Each load is <requests in flight>x<events per request>. For each: a fresh database and web
 // process, a closed loop for --seconds (the requests are sent from this process, not a child: the
 // figure is the service's RSS), then the ledger once every delivery has settled. Prints, per load:
-// events accepted per second, answers by status, the peak RSS of the web process, and the ledger
+// events accepted per second, answers by status, the peak RSS of the web process (during the load,
+// and until the deliveries it left have settled), and the ledger
 // (every accepted event stored with all its deliveries, nothing from a refused request).
 import { createHmac, randomBytes } from 'node:crypto'
 import { Pool, request as undiciRequest } from 'undici'
@@ -109,14 +110,16 @@ try {
       const t0 = Date.now()
       await Promise.all(Array.from({ length: connections }, loop))
       const loadMs = Date.now() - t0
-      clearInterval(sampler)
+      const peakLoad = peak
       await pool.close()
+      // The sends go on after the load (a backlog of many users' deliveries): the peak counts until they end.
       await waitDrained(sql, 60_000)
+      clearInterval(sampler)
       const ledger = await closeLedger(sql, accepted, ENDPOINTS, await receiver.stats())
       const answers = Object.entries(statuses).map(([s, n]) => `${s}: ${n}`).join(', ')
       process.stdout.write(
         `[${dialect} ${connections} in flight x ${perRequest} event(s)${users > 1 ? `, ${users} users` : ''}] ${Math.round(accepted / (loadMs / 1000))} ev/s accepted; answers ${answers}; ` +
-        `web peak RSS ${peak} MB; ledger ${ledger.balanced ? 'ok' : 'VOID'} (${ledger.events} events, ${ledger.delivered} delivered, ${ledger.pending} pending)\n`,
+        `web peak RSS ${peakLoad} MB during the load, ${peak} MB until every delivery settled; ledger ${ledger.balanced ? 'ok' : 'VOID'} (${ledger.events} events, ${ledger.delivered} delivered, ${ledger.pending} pending)\n`,
       )
     } finally {
       await web.stop()
