@@ -19,7 +19,7 @@ import { freshDatabase, type Dialect } from '../lib/database.js'
 import { openRaw } from '../lib/raw-sql.js'
 import { createEndpoints, startCli, startWeb } from '../lib/service.js'
 import { readMem, pidOf, type Usage } from '../lib/rss.js'
-import { killAll } from '../lib/proc.js'
+import { endRun, endTool } from '../lib/teardown.js'
 import { sleep } from '../lib/stats.js'
 import { FULL } from '../profile.js'
 import { ENDPOINTS, phase, wholeJobRate } from '../scenarios/service.js'
@@ -86,14 +86,9 @@ try {
         if (part === 'tick') log(`  ${JSON.stringify(d.tick?.summary)}`)
       }
     } finally {
-      await worker?.stop()
-      await web.stop()
-      await sql.close()
-      await db.drop()
+      await endRun({ worker, web, sql, db })
     }
   }
 } finally {
-  await receiver.stop()
-  killAll()
+  await endTool(receiver)
 }
-process.exit(0)

@@ -25,7 +25,7 @@ import { openRaw } from '../lib/raw-sql.js'
 import { createEndpoints, startWeb, TEST_SECRETS } from '../lib/service.js'
 import { readMem } from '../lib/rss.js'
 import { closeLedger, waitDrained } from '../lib/phase.js'
-import { killAll } from '../lib/proc.js'
+import { endRun, endTool } from '../lib/teardown.js'
 import { BENCH_USER, eventBody, eventId } from '../lib/event.js'
 import { sleep } from '../lib/stats.js'
 
@@ -122,13 +122,9 @@ try {
         `web peak RSS ${peakLoad} MB during the load, ${peak} MB until every delivery settled; ledger ${ledger.balanced ? 'ok' : 'VOID'} (${ledger.events} events, ${ledger.delivered} delivered, ${ledger.pending} pending)\n`,
       )
     } finally {
-      await web.stop()
-      await sql.close()
-      await db.drop()
+      await endRun({ web, sql, db })
     }
   }
 } finally {
-  await receiver.stop()
-  killAll()
+  await endTool(receiver)
 }
-process.exit(0)
