@@ -54,5 +54,6 @@ export const ingestRoute = createRoute({
     401: jsonContent(errorBody, 'Missing, forged or stale signature'),
     413: jsonContent(errorBody, `Body larger than ${MAX_BODY_BYTES / 1024} KB`),
     422: jsonContent(errorBody, 'Invalid JSON, an invalid event (each failing path is named), too many events, or webhook.test'),
+    503: jsonContent(errorBody, 'The database does not answer, or the process already holds as many requests or events as it may; Retry-After says when to send again (the bridge spools)'),
   },
 })

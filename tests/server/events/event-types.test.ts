@@ -29,7 +29,7 @@ describe('GET /v1/event-types', () => {
     const t = makeTestApp(tdb.db)
     const doc = (await t.call(null, 'GET', '/openapi.json')).json
     expect(doc.paths['/v1/event-types'].get.security).toEqual([{ bearerAuth: [] }])
-    expect(Object.keys(doc.paths['/v1/events'].post.responses).sort()).toEqual(['200', '202', '401', '413', '422'])
+    expect(Object.keys(doc.paths['/v1/events'].post.responses).sort()).toEqual(['200', '202', '401', '413', '422', '503'])
     expect(doc.paths['/v1/events'].post.parameters.map((p: any) => p.name)).toContain('webhook-signature')
   })
 })
