@@ -8,6 +8,7 @@
 //   npx tsx bench/tools/overload.ts --dialect=mysql --seconds=10 --loads=64x1,512x1,2048x1,256x50
 //   --users=N spreads the events over N users with three endpoints each (default 1: the bench user),
 //   for the memory that grows with tenants (connection pools, caches) rather than with requests.
+//   --env='{"QSM_USER_CONCURRENCY":"2"}' sets the service's settings over the bench's own.
 //
 // Each load is <requests in flight>x<events per request>. For each: a fresh database and web
 // process, a closed loop for --seconds (the requests are sent from this process, not a child: the
@@ -34,6 +35,8 @@ const dialect = arg('dialect', 'mysql') as Dialect
 const seconds = Number(arg('seconds', '10'))
 const loads = arg('loads', '64x1,512x1,2048x1,256x50').split(',').map((s) => s.split('x').map(Number) as [number, number])
 const users = Number(arg('users', '1'))
+/** --env='{"QSM_CONCURRENCY":"16"}': settings over the bench's own (bench/lib/service.ts serviceEnv). */
+const extraEnv = JSON.parse(arg('env', '{}')) as Record<string, string>
 const key = Buffer.from(TEST_SECRETS.QSM_BRIDGE_SECRET, 'utf8')
 const ENDPOINTS = 3
 let turn = 0
@@ -76,7 +79,7 @@ try {
   for (const [connections, perRequest] of loads) {
     const db = await freshDatabase(dialect)
     const sql = openRaw(db.url, 4)
-    const web = await startWeb(entry, db.url)
+    const web = await startWeb(entry, db.url, extraEnv)
     try {
       if (users === 1) await createEndpoints(web.base, receiver.port, ENDPOINTS)
       else await endpointsForUsers(web.base, receiver.port)
