@@ -97,8 +97,9 @@ export function startCli(entry: Entry, command: string, databaseUrl: string, ext
   return spawnNode([...profArgs(), ...entry.cli, command], { env: serviceEnv(databaseUrl, 0, extra), cwd: cwd() })
 }
 
-export async function api(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const token = await mintToken(TEST_SECRETS.QSM_BRIDGE_SECRET, BENCH_USER, Date.now())
+/** A dashboard API call as `user` (the bench user unless said). */
+export async function api(base: string, method: string, path: string, body?: unknown, user = BENCH_USER): Promise<{ status: number; json: any }> {
+  const token = await mintToken(TEST_SECRETS.QSM_BRIDGE_SECRET, user, Date.now())
   const res = await request(`${base}${path}`, {
     method: method as 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -114,11 +115,11 @@ export async function api(base: string, method: string, path: string, body?: unk
   return { status: res.statusCode, json }
 }
 
-/** Creates the three endpoints every event fans out to, all on the loopback receiver. */
-export async function createEndpoints(base: string, receiverPort: number, n = 3): Promise<string[]> {
+/** Creates the three endpoints every event of `user` (the bench user unless said) fans out to, all on the loopback receiver. */
+export async function createEndpoints(base: string, receiverPort: number, n = 3, user = BENCH_USER): Promise<string[]> {
   const ids: string[] = []
   for (let i = 1; i <= n; i++) {
-    const r = await api(base, 'POST', '/v1/webhooks', { url: `http://127.0.0.1:${receiverPort}/e/${i}`, description: `bench ${i}`, event_types: ['email.*'] })
+    const r = await api(base, 'POST', '/v1/webhooks', { url: `http://127.0.0.1:${receiverPort}/e/${i}`, description: `bench ${i}`, event_types: ['email.*'] }, user)
     if (r.status !== 201) throw new Error(`creating an endpoint answered ${r.status}: ${JSON.stringify(r.json)}`)
     ids.push(r.json.id)
   }

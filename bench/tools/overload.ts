@@ -16,9 +16,8 @@
 // events accepted per second, answers by status, the peak RSS of the web process (during the load,
 // and until the deliveries it left have settled), and the ledger
 // (every accepted event stored with all its deliveries, nothing from a refused request).
-import { createHmac, randomBytes } from 'node:crypto'
-import { Pool, request as undiciRequest } from 'undici'
-import { mintToken } from '../../server/auth/token.js'
+import { randomBytes } from 'node:crypto'
+import { Pool } from 'undici'
 import { buildService } from '../lib/build.js'
 import { Receiver } from '../lib/receiver-client.js'
 import { freshDatabase, type Dialect } from '../lib/database.js'
@@ -27,7 +26,7 @@ import { createEndpoints, startWeb, TEST_SECRETS } from '../lib/service.js'
 import { readMem } from '../lib/rss.js'
 import { closeLedger, waitDrained } from '../lib/phase.js'
 import { endRun, endTool } from '../lib/teardown.js'
-import { BENCH_USER, eventBody, eventId } from '../lib/event.js'
+import { BENCH_USER, eventBody, eventId, signedHeaders } from '../lib/event.js'
 import { sleep } from '../lib/stats.js'
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt
@@ -43,22 +42,6 @@ let turn = 0
 /** The users in turn: the bench user alone, or user-1 … user-N. */
 const nextUser = () => (users === 1 ? BENCH_USER : `user-${(turn++ % users) + 1}`)
 
-/** Three endpoints on the receiver for each of the other users (the bench user's are made by createEndpoints). */
-async function endpointsForUsers(base: string, receiverPort: number) {
-  for (let u = 1; u <= users; u++) {
-    const token = await mintToken(TEST_SECRETS.QSM_BRIDGE_SECRET, `user-${u}`, Date.now())
-    for (let i = 1; i <= ENDPOINTS; i++) {
-      const res = await undiciRequest(`${base}/v1/webhooks`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/u${u}/${i}`, event_types: ['email.*'] }),
-      })
-      await res.body.dump()
-      if (res.statusCode !== 201) throw new Error(`creating an endpoint for user-${u}: HTTP ${res.statusCode}`)
-    }
-  }
-}
-
 /** A signed request of `n` events: a bare envelope for one, `{ events: [...] }` for more (as the bridge's spool flush sends). */
 function request(n: number): { headers: Record<string, string>; body: string } {
   const bodies = Array.from({ length: n }, () => {
@@ -67,10 +50,7 @@ function request(n: number): { headers: Record<string, string>; body: string } {
     return user === BENCH_USER ? body : body.replace(`"user_id":"${BENCH_USER}"`, `"user_id":"${user}"`)
   })
   const body = n === 1 ? bodies[0]! : `{"events":[${bodies.join(',')}]}`
-  const id = `msg_${randomBytes(12).toString('hex')}`
-  const ts = Math.floor(Date.now() / 1000)
-  const sig = createHmac('sha256', key).update(`${id}.${ts}.`).update(body).digest('base64')
-  return { body, headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` } }
+  return { body, headers: signedHeaders(key, `msg_${randomBytes(12).toString('hex')}`, body) }
 }
 
 const entry = await buildService()
@@ -82,14 +62,15 @@ try {
     const web = await startWeb(entry, db.url, extraEnv)
     try {
       if (users === 1) await createEndpoints(web.base, receiver.port, ENDPOINTS)
-      else await endpointsForUsers(web.base, receiver.port)
+      else for (let u = 1; u <= users; u++) await createEndpoints(web.base, receiver.port, ENDPOINTS, `user-${u}`)
       await receiver.reset()
       const pool = new Pool(web.base, { connections, pipelining: 1, keepAliveTimeout: 60_000 })
       const statuses: Record<string, number> = {}
       let accepted = 0
       let peak = 0
       const sampler = setInterval(() => { peak = Math.max(peak, readMem(web.child.pid!)?.rssMB ?? 0) }, 100)
-      const end = Date.now() + seconds * 1000
+      const t0 = Date.now()
+      const end = t0 + seconds * 1000
       const loop = async () => {
         while (Date.now() < end) {
           const r = request(perRequest)
@@ -99,8 +80,8 @@ try {
             status = String(res.statusCode)
             await res.body.dump()
             if (res.statusCode === 202 || res.statusCode === 200) accepted += perRequest
-            // A refused request waits as the bridge would not (it spools for 30 s or more): a
-            // second here keeps the pressure on while not spinning on refusals.
+            // A refused connection waits its Retry-After before sending again (the bridge itself
+            // spools for 30 s or more): the pressure stays on without spinning on refusals.
             else if (res.statusCode === 503) await sleep(Number(res.headers['retry-after'] ?? 1) * 1000)
           } catch (err) {
             status = `error ${(err as { code?: string }).code ?? (err as Error).name}`
@@ -110,7 +91,6 @@ try {
           statuses[status] = (statuses[status] ?? 0) + 1
         }
       }
-      const t0 = Date.now()
       await Promise.all(Array.from({ length: connections }, loop))
       const loadMs = Date.now() - t0
       const peakLoad = peak
