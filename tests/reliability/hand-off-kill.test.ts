@@ -70,12 +70,25 @@ for (const dialect of dialects()) {
         cwd: work, port, onOutput: (c) => (output += c),
         env: { ...process.env, ...TEST_SECRETS, ...ENV, PORT: String(port), HOST: '127.0.0.1', QSM_DATABASE_URL: t.url, QSM_LOG_LEVEL: 'warn', QSM_ALLOW_PRIVATE_TARGETS: 'true' },
       })
-      // One event per request, as the bridge sends them: each commit hands its deliveries off.
-      const accepted = Array.from({ length: 24 }, (_, i) => exampleEvent(BRIDGE_TYPES[i % BRIDGE_TYPES.length]!, `u${(i % 4) + 1}`))
+      // One event per request, as the bridge sends them: each commit hands off the deliveries this
+      // process has a slot for (a user's later events, while both of its slots are busy, are written
+      // due and claimed). Handed-off rows are done within a second or so of their commit, so the
+      // kill comes during the posting, as soon as four requests have reached the receiver and a
+      // handed-off row is still held: waiting until all 24 were posted let a slow CI box finish
+      // every handed-off row first (a run had none left at the kill).
+      const handedOffHeld = async () => (await t.db.db.selectFrom('deliveries').select(['created_at', 'updated_at'])
+        .where('status', '=', 'pending').where('lease_owner', 'is not', null).execute())
+        .some((r) => Number(r.updated_at) === Number(r.created_at))
+      const accepted: ReturnType<typeof exampleEvent>[] = []
       const http = overHttp(`http://127.0.0.1:${port}`)
-      for (const event of accepted) expect((await postEvents(http, { events: [event] }, Date.now())).status).toBe(202)
+      for (let i = 0; i < 24; i++) {
+        const event = exampleEvent(BRIDGE_TYPES[i % BRIDGE_TYPES.length]!, `u${(i % 4) + 1}`)
+        expect((await postEvents(http, { events: [event] }, Date.now())).status).toBe(202)
+        accepted.push(event)
+        // At least eight events first, so the kill also finds rows written due and claimed.
+        if (i >= 7 && receiver.hits.length >= 4 && await handedOffHeld()) break
+      }
       const want = accepted.reduce((n, e) => n + eps.filter((ep) => ep.userId === e.user_id && endpointWants(ep.patterns, e.type)).length, 0)
-
       await receiver.until((hits) => hits.length >= 4, 10_000)
       const killed = server
       const exited = new Promise((r) => killed.once('exit', (_code, signal) => r(signal)))
