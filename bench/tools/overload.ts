@@ -24,7 +24,7 @@ import { freshDatabase, type Dialect } from '../lib/database.js'
 import { openRaw } from '../lib/raw-sql.js'
 import { createEndpoints, startWeb, TEST_SECRETS } from '../lib/service.js'
 import { readMem } from '../lib/rss.js'
-import { closeLedger, waitDrained } from '../lib/phase.js'
+import { closeLedger, pendingCount, waitDrained } from '../lib/phase.js'
 import { endRun, endTool } from '../lib/teardown.js'
 import { BENCH_USER, eventBody, eventId, signedHeaders } from '../lib/event.js'
 import { sleep } from '../lib/stats.js'
@@ -96,13 +96,15 @@ try {
       const peakLoad = peak
       await pool.close()
       // The sends go on after the load (a backlog of many users' deliveries): the peak counts until they end.
-      await waitDrained(sql, 60_000)
+      const pendingAtEnd = await pendingCount(sql)
+      const settleMs = await waitDrained(sql, 60_000)
       clearInterval(sampler)
       const ledger = await closeLedger(sql, accepted, ENDPOINTS, await receiver.stats())
       const answers = Object.entries(statuses).map(([s, n]) => `${s}: ${n}`).join(', ')
       process.stdout.write(
         `[${dialect} ${connections} in flight x ${perRequest} event(s)${users > 1 ? `, ${users} users` : ''}] ${Math.round(accepted / (loadMs / 1000))} ev/s accepted; answers ${answers}; ` +
-        `web peak RSS ${peakLoad} MB during the load, ${peak} MB until every delivery settled; ledger ${ledger.balanced ? 'ok' : 'VOID'} (${ledger.events} events, ${ledger.delivered} delivered, ${ledger.pending} pending)\n`,
+        `web peak RSS ${peakLoad} MB during the load, ${peak} MB until every delivery settled; ` +
+        `${pendingAtEnd - ledger.pending} deliveries after the load in ${(settleMs / 1000).toFixed(1)} s (${Math.round((pendingAtEnd - ledger.pending) / (settleMs / 1000))}/s); ledger ${ledger.balanced ? 'ok' : 'VOID'} (${ledger.events} events, ${ledger.delivered} delivered, ${ledger.pending} pending)\n`,
       )
     } finally {
       await endRun({ web, sql, db })
