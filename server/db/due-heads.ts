@@ -59,7 +59,26 @@ export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQ
   const skipEndpoints = new Set(o.skipEndpoints)
   // A left-out endpoint, or on MySQL one known to be a left-out user's, is only asked whether it has
   // a row due.
-  const rows = await probedHeads(q, caps, endpoints, (e) => skipEndpoints.has(e) || ofSkippedUsers.has(e), o)
+  const oneRowOnly = (e: string) => skipEndpoints.has(e) || ofSkippedUsers.has(e)
+  // Endpoints whose heads the runner still holds (pending-endpoints.ts) are not probed again.
+  const rows: DueHead[] = []
+  const toProbe: string[] = []
+  for (const e of endpoints) {
+    const cached = o.pending?.headsOf(e, o.nowMs, oneRowOnly(e) ? 1 : o.perEndpoint)
+    if (cached) rows.push(...cached)
+    else toProbe.push(e)
+  }
+  const probed = await probedHeads(q, caps, toProbe, oneRowOnly, o)
+  rows.push(...probed)
+  if (o.pending) {
+    const byEndpoint = new Map<string, DueHead[]>()
+    for (const r of probed) {
+      const list = byEndpoint.get(r.endpoint_id)
+      if (list) list.push(r)
+      else byEndpoint.set(r.endpoint_id, [r])
+    }
+    for (const e of toProbe) o.pending.rememberHeads(e, byEndpoint.get(e) ?? [], oneRowOnly(e) ? 1 : o.perEndpoint, o.nowMs)
+  }
   const heads: DueHead[] = []
   const leftOut = new Set<string>()
   for (const r of rows) {

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely'
 import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
 import { writeTransaction } from '../db/write-first.js'
-import { dueHeads } from '../db/due-heads.js'
+import { dueHeads, type Heads } from '../db/due-heads.js'
 import type { DialectCaps } from '../db/dialect.js'
 import type { PendingEndpoints } from '../db/pending-endpoints.js'
 
@@ -110,6 +110,10 @@ export async function claimFair(db: Db, o: ClaimOptions & { fair: FairShare }): 
   for (let i = 1; ; i++) {
     const seen: PickReport = { lost: 0, leftOut: new Set() }
     const claims = await claimOnce(db, o, seen)
+    // The heads the runner keeps (pending-endpoints.ts): those of the endpoints just leased are
+    // read again next time, and all of them if another process had leased some.
+    if (seen.lost > 0) o.fair.pending?.dropAllHeads()
+    else o.fair.pending?.dropHeads(new Set(claims.map((c) => c.endpoint_id)))
     if (claims.length > 0 || seen.lost === 0 || i >= FAIR_TRIES) return { claims, leftOut: seen.leftOut }
   }
 }
@@ -120,11 +124,19 @@ interface PickReport { lost: number; leftOut: Set<string> }
 
 async function claimOnce(db: Db, o: ClaimOptions, seen: PickReport = { lost: 0, leftOut: new Set() }): Promise<Claim[]> {
   const leaseUntil = o.nowMs + o.leaseMs
+  // MySQL: the fair pick's first read takes no locks (the picks are locked by id afterwards and
+  // the due check repeated), so it is made before the transaction, which then holds its row locks
+  // only for the lock, the mark and the commit. With many endpoints waiting the read is most of a
+  // claim (900 endpoints: ~30 ms). SQLite reads inside the transaction, under the write lock it
+  // takes first, so no other process leases rows between the read and the mark.
+  const heads = o.fair && db.caps.kind === 'mysql' ? await fairHeads(db.db, db.caps, o.nowMs, o.limit, o.fair) : null
+  // Nothing due for anyone with room: no transaction to open.
+  if (heads && heads.heads.length === 0) { seen.leftOut = heads.leftOut; return [] }
   // A short transaction: lock, mark, commit. Nothing slow happens inside it. On SQLite it holds
   // the write lock from its first statement, so no other process can lease the same rows.
   return writeTransaction(db, async (trx) => {
     const due = o.fair
-      ? await selectFairDue(trx, db.caps, o.nowMs, o.limit, o.fair, seen)
+      ? await selectFairDue(trx, db.caps, o.limit, o.fair, seen, heads ?? await fairHeads(trx, db.caps, o.nowMs, o.limit, o.fair))
       : await selectDue(trx, db.caps.skipLocked, o.nowMs, o.limit).execute()
     if (due.length === 0) return []
     const ids = due.map((r) => r.id)
@@ -178,6 +190,19 @@ export function isMarker(owner: string | null): boolean {
 
 type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: string; event_type: string; attempts: number; lease_owner: string | null; manual_attempts: number; resume_at: number | null }
 
+type FairHeads = Heads & { nowMs: number }
+
+/** Each endpoint's first due rows for a fair pick (server/db/due-heads.ts), as of nowMs. */
+async function fairHeads(q: Kysely<Database>, caps: DialectCaps, nowMs: number, limit: number, f: FairShare): Promise<FairHeads> {
+  // No endpoint can give the batch more than `limit` rows: its k-th row is at least its user's
+  // k-th, so it would come after `limit` rows of earlier rounds. A claim with room for 2 reads 2
+  // rows per endpoint, not 4 × the endpoint cap (a drain at 64 in flight claimed ~500 times a
+  // second and read 768 rows each time to take 2: 66 % of the worker's CPU).
+  const perEndpoint = Math.min(f.perEndpoint, limit)
+  const read = await dueHeads(q, caps, { nowMs, perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints, pending: f.pending })
+  return { ...read, nowMs }
+}
+
 /**
  * Picks the ids in turns: each endpoint's first perEndpoint due rows (server/db/due-heads.ts reads
  * them without reading a hostile user's whole backlog on SQLite), then in memory each user's first
@@ -186,13 +211,8 @@ type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: stri
  * locks, so the rows are then locked by id with SKIP LOCKED and the due check repeated: a row
  * another claimer took in between is left out.
  */
-async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: number, limit: number, f: FairShare, seen: PickReport): Promise<DueRow[]> {
-  // No endpoint can give the batch more than `limit` rows: its k-th row is at least its user's
-  // k-th, so it would come after `limit` rows of earlier rounds. A claim with room for 2 reads 2
-  // rows per endpoint, not 4 × the endpoint cap (a drain at 64 in flight claimed ~500 times a
-  // second and read 768 rows each time to take 2: 66 % of the worker's CPU).
-  const perEndpoint = Math.min(f.perEndpoint, limit)
-  const { heads: candidates, leftOut } = await dueHeads(trx, caps, { nowMs, perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints, pending: f.pending })
+async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, limit: number, f: FairShare, seen: PickReport, read: FairHeads): Promise<DueRow[]> {
+  const { heads: candidates, leftOut, nowMs } = read
   seen.leftOut = leftOut
   const older = (a: { next_attempt_at: number; id: string }, b: { next_attempt_at: number; id: string }) =>
     a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)

@@ -196,6 +196,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   const giveBack = async (jobs: Job[], dueAt = clock.now()) => {
     if (jobs.length === 0) return
     for (const j of jobs) local.delete(j)
+    // Their rows are due again (now or at dueAt): the next claim reads those endpoints afresh.
+    pending.dropHeads(new Set(jobs.map((j) => j.claim.endpoint_id)))
     try {
       summary.released += await releaseClaims(db, jobs.map((j) => j.claim), clock.now(), dueAt)
     } catch (err) {

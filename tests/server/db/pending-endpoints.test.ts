@@ -1,5 +1,7 @@
 // The fair claim's list of endpoints with pending rows, kept by a runner across its claims
 // (server/db/pending-endpoints.ts): reused while fresh, read again after a wake or once it is old.
+// And each endpoint's first due rows (its heads): only the endpoints whose rows a claim took are
+// read again by the next one, so 300 users' waiting endpoints are not all read for every 32 rows.
 import { describe, expect, it } from 'vitest'
 import type { KyselyPlugin } from 'kysely'
 import { useTestDb } from '../../helpers/db.js'
@@ -15,18 +17,34 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
   describe(`${dialect}: the list of endpoints with pending rows`, () => {
     const t = useTestDb(dialect)
 
-    /** The database, counting the statements that look for endpoints with pending rows. */
-    function counting(): { db: Db; lookups: () => number } {
+    /** The database, counting the statements that look for endpoints with pending rows, and the endpoints probed for their heads. */
+    function counting(): { db: Db; lookups: () => number; probes: () => number } {
       let n = 0
+      let probes = 0
       const plugin: KyselyPlugin = {
         transformQuery: ({ node }) => {
           const text = JSON.stringify(node)
           if (node.kind === 'RawNode' && (text.includes('min(endpoint_id)') || text.includes('with recursive'))) n += 1
+          if (node.kind === 'RawNode') probes += (text.match(/order by next_attempt_at, id limit/g) ?? []).length
           return node
         },
         transformResult: async ({ result }) => result,
       }
-      return { db: { ...t.db, db: t.db.db.withPlugin(plugin) }, lookups: () => n }
+      return { db: { ...t.db, db: t.db.db.withPlugin(plugin) }, lookups: () => n, probes: () => probes }
+    }
+
+    /** Six users with an endpoint each and three due rows on it, user k's rows oldest for smaller k. */
+    async function sixUsers(): Promise<{ endpoints: string[]; rows: Map<string, string[]> }> {
+      const endpoints: string[] = []
+      const rows = new Map<string, string[]>()
+      for (let u = 0; u < 6; u++) {
+        const e = await seedEndpoint(t.db, { userId: `u${u}`, at: NOW })
+        endpoints.push(e)
+        const ids: string[] = []
+        for (let k = 0; k < 3; k++) ids.push((await seedPair(t.db, { userId: `u${u}`, endpointId: e, at: NOW + k * 10 + u })).deliveryId)
+        rows.set(e, ids)
+      }
+      return { endpoints, rows }
     }
 
     const fair = (pending: PendingEndpoints): FairShare => ({ perUser: 10, perEndpoint: 10, skipUsers: [], skipEndpoints: [], pending })
@@ -81,6 +99,70 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
         expect(got.leftOut).toEqual(new Set(['u:busy']))
         expect(got.claims.every((x) => x.user_id === 'calm')).toBe(true)
       }
+    })
+
+    it("reads again only the endpoints whose rows a claim took, and picks what a fresh read would", async () => {
+      const { endpoints, rows } = await sixUsers()
+      const pending = new PendingEndpoints(() => 0)
+      const { db, probes } = counting()
+      const twoAtATime = (owner: string, p: PendingEndpoints, on: Db) =>
+        claimFair(on, { owner, nowMs: NOW + 1_000, limit: 2, leaseMs: LEASE, fair: { ...fair(p), perEndpoint: 1 } })
+      const first = await twoAtATime('r', pending, db)
+      // Every user's oldest row first, oldest users first.
+      expect(first.claims.map((c) => c.id)).toEqual([rows.get(endpoints[0]!)![0], rows.get(endpoints[1]!)![0]])
+      expect(probes()).toBe(6)
+      const second = await twoAtATime('r', pending, db)
+      expect(probes()).toBe(8)
+      // The same as a claimer with nothing remembered would take: users 2 and 3's oldest.
+      expect(second.claims.map((c) => c.id)).toEqual([rows.get(endpoints[2]!)![0], rows.get(endpoints[3]!)![0]])
+      const third = await twoAtATime('r', pending, db)
+      expect(third.claims.map((c) => c.id)).toEqual([rows.get(endpoints[4]!)![0], rows.get(endpoints[5]!)![0]])
+      const fourth = await twoAtATime('r', pending, db)
+      expect(fourth.claims.map((c) => c.id)).toEqual([rows.get(endpoints[0]!)![1], rows.get(endpoints[1]!)![1]])
+      expect(probes()).toBe(12)
+    })
+
+    it('never claims a row another process leased after this runner read it, and goes on to the rest', async () => {
+      const { endpoints, rows } = await sixUsers()
+      const mine = new PendingEndpoints(() => 0)
+      const take = (owner: string, p: PendingEndpoints, limit: number) =>
+        claimFair(t.db, { owner, nowMs: NOW + 1_000, limit, leaseMs: LEASE, fair: { ...fair(p), perEndpoint: 1 } })
+      expect((await take('r', mine, 1)).claims.map((c) => c.id)).toEqual([rows.get(endpoints[0]!)![0]])
+      // Another process (its own memory) leases users 1–3's oldest rows, which this runner holds as heads.
+      const theirs = (await take('other', new PendingEndpoints(() => 0), 3)).claims.map((c) => c.id)
+      expect(theirs).toEqual([1, 2, 3].map((u) => rows.get(endpoints[u]!)![0]))
+      const next = (await take('r', mine, 3)).claims.map((c) => c.id)
+      expect(next.filter((id) => theirs.includes(id))).toEqual([])
+      expect(next).toEqual([rows.get(endpoints[4]!)![0], rows.get(endpoints[5]!)![0], rows.get(endpoints[0]!)![1]])
+      const leased = await t.db.db.selectFrom('deliveries').select(['id', 'lease_owner']).where('lease_owner', 'is not', null).execute()
+      expect(leased).toHaveLength(7)
+    })
+
+    it('reads again an endpoint whose rows were given back, and every endpoint after a wake, a second or a new list', () => {
+      let clock = 0
+      const p = new PendingEndpoints(() => clock)
+      p.remember(['a', 'b'])
+      const row = (e: string) => ({ id: `d_${e}`, endpoint_id: e, user_id: 'u', next_attempt_at: NOW })
+      p.rememberHeads('a', [row('a')], 2, NOW)
+      p.rememberHeads('b', [row('b')], 1, NOW)
+      expect(p.headsOf('a', NOW + 10, 2)).toEqual([row('a')])
+      // Read with a smaller limit than asked now: read again.
+      expect(p.headsOf('b', NOW + 10, 2)).toBeUndefined()
+      expect(p.headsOf('b', NOW + 10, 1)).toEqual([row('b')])
+      // Old by the claim's clock (a test's clock moved a minute on: a retry may be due now).
+      expect(p.headsOf('a', NOW + MAX_AGE_MS, 2)).toBeUndefined()
+      p.dropHeads(['a'])
+      expect(p.headsOf('a', NOW + 10, 2)).toBeUndefined()
+      expect(p.headsOf('b', NOW + 10, 1)).toBeDefined()
+      p.forget()
+      expect(p.headsOf('b', NOW + 10, 1)).toBeUndefined()
+      // A new list drops the heads of endpoints no longer in it.
+      p.remember(['a'])
+      p.rememberHeads('a', [row('a')], 1, NOW)
+      p.rememberHeads('b', [row('b')], 1, NOW)
+      p.remember(['b'])
+      expect(p.headsOf('a', NOW, 1)).toBeUndefined()
+      expect(p.headsOf('b', NOW, 1)).toBeDefined()
     })
   })
 }
