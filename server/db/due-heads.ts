@@ -59,25 +59,21 @@ export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQ
   const skipEndpoints = new Set(o.skipEndpoints)
   // A left-out endpoint, or on MySQL one known to be a left-out user's, is only asked whether it has
   // a row due.
-  const oneRowOnly = (e: string) => skipEndpoints.has(e) || ofSkippedUsers.has(e)
+  const limitFor = (e: string) => (skipEndpoints.has(e) || ofSkippedUsers.has(e) ? 1 : o.perEndpoint)
   // Endpoints whose heads the runner still holds (pending-endpoints.ts) are not probed again.
   const rows: DueHead[] = []
   const toProbe: string[] = []
   for (const e of endpoints) {
-    const cached = o.pending?.headsOf(e, o.nowMs, oneRowOnly(e) ? 1 : o.perEndpoint)
+    const cached = o.pending?.headsOf(e, o.nowMs, limitFor(e))
     if (cached) rows.push(...cached)
     else toProbe.push(e)
   }
-  const probed = await probedHeads(q, caps, toProbe, oneRowOnly, o)
+  const probed = await probedHeads(q, caps, toProbe, limitFor, o)
   rows.push(...probed)
   if (o.pending) {
-    const byEndpoint = new Map<string, DueHead[]>()
-    for (const r of probed) {
-      const list = byEndpoint.get(r.endpoint_id)
-      if (list) list.push(r)
-      else byEndpoint.set(r.endpoint_id, [r])
-    }
-    for (const e of toProbe) o.pending.rememberHeads(e, byEndpoint.get(e) ?? [], oneRowOnly(e) ? 1 : o.perEndpoint, o.nowMs)
+    const fresh = new Map<string, DueHead[]>(toProbe.map((e) => [e, []]))
+    for (const r of probed) fresh.get(r.endpoint_id)?.push(r)
+    for (const [e, heads] of fresh) o.pending.rememberHeads(e, heads, limitFor(e), o.nowMs)
   }
   const heads: DueHead[] = []
   const leftOut = new Set<string>()
@@ -144,11 +140,12 @@ const ROUND = 200
 const PROBE_CHUNK = 100
 
 /**
- * Each endpoint's first due rows. An endpoint left out (or, on MySQL, known to belong to a user left
- * out) is asked for one row only: not to take it, but to learn whether it has anything due.
+ * Each endpoint's first `limitFor(endpoint)` due rows. An endpoint left out (or, on MySQL, known to
+ * belong to a user left out) is asked for one row only: not to take it, but to learn whether it has
+ * anything due.
  */
 async function probedHeads(
-  q: Kysely<Database>, caps: DialectCaps, endpoints: readonly string[], oneRowOnly: (endpointId: string) => boolean, o: HeadsQuery,
+  q: Kysely<Database>, caps: DialectCaps, endpoints: readonly string[], limitFor: (endpointId: string) => number, o: HeadsQuery,
 ): Promise<DueHead[]> {
   // MariaDB, left to itself, read a probe by deliveries_claim (every due row oldest first, filtered
   // by endpoint: 600 ms beside 50,000 older rows of others), so the index is named.
@@ -156,7 +153,7 @@ async function probedHeads(
   const out: DueHead[] = []
   for (let i = 0; i < endpoints.length; i += PROBE_CHUNK) {
     const probes = endpoints.slice(i, i + PROBE_CHUNK).map((e, n) => {
-      const limit = oneRowOnly(e) ? 1 : o.perEndpoint
+      const limit = limitFor(e)
       const probe = sql`select id, endpoint_id, user_id, next_attempt_at from ${from}
         where status = 'pending' and endpoint_id = ${e} and next_attempt_at <= ${o.nowMs}
         order by next_attempt_at, id limit ${sql.lit(limit)}`

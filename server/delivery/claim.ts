@@ -113,7 +113,7 @@ export async function claimFair(db: Db, o: ClaimOptions & { fair: FairShare }): 
     // The heads the runner keeps (pending-endpoints.ts): those of the endpoints just leased are
     // read again next time, and all of them if another process had leased some.
     if (seen.lost > 0) o.fair.pending?.dropAllHeads()
-    else o.fair.pending?.dropHeads(new Set(claims.map((c) => c.endpoint_id)))
+    else o.fair.pending?.dropHeads(claims.map((c) => c.endpoint_id))
     if (claims.length > 0 || seen.lost === 0 || i >= FAIR_TRIES) return { claims, leftOut: seen.leftOut }
   }
 }
@@ -136,7 +136,7 @@ async function claimOnce(db: Db, o: ClaimOptions, seen: PickReport = { lost: 0, 
   // the write lock from its first statement, so no other process can lease the same rows.
   return writeTransaction(db, async (trx) => {
     const due = o.fair
-      ? await selectFairDue(trx, db.caps, o.limit, o.fair, seen, heads ?? await fairHeads(trx, db.caps, o.nowMs, o.limit, o.fair))
+      ? await selectFairDue(trx, db.caps, o.nowMs, o.limit, o.fair, seen, heads ?? await fairHeads(trx, db.caps, o.nowMs, o.limit, o.fair))
       : await selectDue(trx, db.caps.skipLocked, o.nowMs, o.limit).execute()
     if (due.length === 0) return []
     const ids = due.map((r) => r.id)
@@ -190,17 +190,14 @@ export function isMarker(owner: string | null): boolean {
 
 type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: string; event_type: string; attempts: number; lease_owner: string | null; manual_attempts: number; resume_at: number | null }
 
-type FairHeads = Heads & { nowMs: number }
-
 /** Each endpoint's first due rows for a fair pick (server/db/due-heads.ts), as of nowMs. */
-async function fairHeads(q: Kysely<Database>, caps: DialectCaps, nowMs: number, limit: number, f: FairShare): Promise<FairHeads> {
+function fairHeads(q: Kysely<Database>, caps: DialectCaps, nowMs: number, limit: number, f: FairShare): Promise<Heads> {
   // No endpoint can give the batch more than `limit` rows: its k-th row is at least its user's
   // k-th, so it would come after `limit` rows of earlier rounds. A claim with room for 2 reads 2
   // rows per endpoint, not 4 × the endpoint cap (a drain at 64 in flight claimed ~500 times a
   // second and read 768 rows each time to take 2: 66 % of the worker's CPU).
   const perEndpoint = Math.min(f.perEndpoint, limit)
-  const read = await dueHeads(q, caps, { nowMs, perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints, pending: f.pending })
-  return { ...read, nowMs }
+  return dueHeads(q, caps, { nowMs, perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints, pending: f.pending })
 }
 
 /**
@@ -211,8 +208,8 @@ async function fairHeads(q: Kysely<Database>, caps: DialectCaps, nowMs: number, 
  * locks, so the rows are then locked by id with SKIP LOCKED and the due check repeated: a row
  * another claimer took in between is left out.
  */
-async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, limit: number, f: FairShare, seen: PickReport, read: FairHeads): Promise<DueRow[]> {
-  const { heads: candidates, leftOut, nowMs } = read
+async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: number, limit: number, f: FairShare, seen: PickReport, read: Heads): Promise<DueRow[]> {
+  const { heads: candidates, leftOut } = read
   seen.leftOut = leftOut
   const older = (a: { next_attempt_at: number; id: string }, b: { next_attempt_at: number; id: string }) =>
     a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)

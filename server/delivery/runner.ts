@@ -197,7 +197,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     if (jobs.length === 0) return
     for (const j of jobs) local.delete(j)
     // Their rows are due again (now or at dueAt): the next claim reads those endpoints afresh.
-    pending.dropHeads(new Set(jobs.map((j) => j.claim.endpoint_id)))
+    pending.dropHeads(jobs.map((j) => j.claim.endpoint_id))
     try {
       summary.released += await releaseClaims(db, jobs.map((j) => j.claim), clock.now(), dueAt)
     } catch (err) {
