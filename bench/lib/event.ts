@@ -19,15 +19,15 @@ export function eventId(): string {
 // internet_message_id and header values) rather than in an invented key a strict schema would refuse.
 const filler = 'x'.repeat(270)
 
-/** A ~1 KB email.received envelope. */
-export function eventBody(id: string, nowMs = Date.now()): string {
+/** A ~1 KB email.received envelope of `userId` (the bench user unless said). */
+export function eventBody(id: string, nowMs = Date.now(), userId = BENCH_USER): string {
   const iso = new Date(nowMs).toISOString()
   return JSON.stringify({
     id,
     type: EVENT_TYPE,
     schema_version: 1,
     occurred_at: iso,
-    user_id: BENCH_USER,
+    user_id: userId,
     actor: { type: 'provider', id: 'cloudflare' },
     data: {
       message: {

@@ -21,13 +21,13 @@ import { createEndpoints, startCli, startWeb } from '../lib/service.js'
 import { readMem, pidOf, type Usage } from '../lib/rss.js'
 import { endRun, endTool } from '../lib/teardown.js'
 import { sleep } from '../lib/stats.js'
+import { arg } from '../lib/args.js'
 import { FULL } from '../profile.js'
 import { ENDPOINTS, phase, wholeJobRate } from '../scenarios/service.js'
 import { drainRuns, seedDrain } from '../scenarios/drain.js'
 import { groupCommitRun } from '../scenarios/group-commit.js'
 import { waitDrained } from '../lib/phase.js'
 
-const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt
 const dialect = arg('dialect', 'mysql') as Dialect
 const part = arg('part', 'drain')
 const runs = Number(arg('runs', '1'))

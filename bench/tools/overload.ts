@@ -28,8 +28,8 @@ import { closeLedger, pendingCount, waitDrained } from '../lib/phase.js'
 import { endRun, endTool } from '../lib/teardown.js'
 import { BENCH_USER, eventBody, eventId, signedHeaders } from '../lib/event.js'
 import { sleep } from '../lib/stats.js'
+import { arg } from '../lib/args.js'
 
-const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt
 const dialect = arg('dialect', 'mysql') as Dialect
 const seconds = Number(arg('seconds', '10'))
 const loads = arg('loads', '64x1,512x1,2048x1,256x50').split(',').map((s) => s.split('x').map(Number) as [number, number])
@@ -44,11 +44,7 @@ const nextUser = () => (users === 1 ? BENCH_USER : `user-${(turn++ % users) + 1}
 
 /** A signed request of `n` events: a bare envelope for one, `{ events: [...] }` for more (as the bridge's spool flush sends). */
 function request(n: number): { headers: Record<string, string>; body: string } {
-  const bodies = Array.from({ length: n }, () => {
-    const user = nextUser()
-    const body = eventBody(eventId())
-    return user === BENCH_USER ? body : body.replace(`"user_id":"${BENCH_USER}"`, `"user_id":"${user}"`)
-  })
+  const bodies = Array.from({ length: n }, () => eventBody(eventId(), Date.now(), nextUser()))
   const body = n === 1 ? bodies[0]! : `{"events":[${bodies.join(',')}]}`
   return { body, headers: signedHeaders(key, `msg_${randomBytes(12).toString('hex')}`, body) }
 }
