@@ -76,9 +76,12 @@ for (const dialect of dialects()) {
       // kill comes during the posting, as soon as four requests have reached the receiver and a
       // handed-off row is still held: waiting until all 24 were posted let a slow CI box finish
       // every handed-off row first (a run had none left at the kill).
-      const handedOffHeld = async () => (await t.db.db.selectFrom('deliveries').select(['created_at', 'updated_at'])
-        .where('status', '=', 'pending').where('lease_owner', 'is not', null).execute())
-        .some((r) => Number(r.updated_at) === Number(r.created_at))
+      // Rows a process holds. Handed-off ones were inserted leased and never updated since (a
+      // claim would have moved updated_at past created_at).
+      const leasedRows = () => t.db.db.selectFrom('deliveries').select(['id', 'created_at', 'updated_at', 'next_attempt_at'])
+        .where('status', '=', 'pending').where('lease_owner', 'is not', null).execute()
+      const handedOff = (r: { created_at: unknown; updated_at: unknown }) => Number(r.updated_at) === Number(r.created_at)
+      const handedOffHeld = async () => (await leasedRows()).some(handedOff)
       const accepted: ReturnType<typeof exampleEvent>[] = []
       const http = overHttp(`http://127.0.0.1:${port}`)
       for (let i = 0; i < 24; i++) {
@@ -102,12 +105,10 @@ for (const dialect of dialects()) {
       const pendingAtKill = new Set((await t.db.db.selectFrom('deliveries').select(['event_id', 'endpoint_id']).where('status', '=', 'pending').execute()).map((r) => `${r.event_id}@${r.endpoint_id}`))
       const inFlight = new Set(receiver.hits.map((h) => `${h.eventId}@${pathToEndpoint.get(h.path)}`).filter((pair) => pendingAtKill.has(pair)))
 
-      // Rows the dead process still holds. Handed-off ones were inserted leased and never updated
-      // since (a claim would have moved updated_at past created_at).
-      const leased = await t.db.db.selectFrom('deliveries').select(['id', 'created_at', 'updated_at', 'next_attempt_at'])
-        .where('status', '=', 'pending').where('lease_owner', 'is not', null).execute()
-      const handedOff = leased.filter((r) => Number(r.updated_at) === Number(r.created_at))
-      expect(handedOff.length, 'deliveries handed off and still leased at the kill').toBeGreaterThan(0)
+      // Rows the dead process still holds, and which of them were handed off.
+      const leased = await leasedRows()
+      const handedOffAtKill = leased.filter(handedOff)
+      expect(handedOffAtKill.length, 'deliveries handed off and still leased at the kill').toBeGreaterThan(0)
 
       worker = startWorker(t.url, ENV)
       await workerReady(worker)
@@ -133,12 +134,12 @@ for (const dialect of dialects()) {
       }
       expect(rows.filter((r) => r.status !== 'succeeded')).toEqual([])
       // The handed-off rows were not taken before their lease ended.
-      const attempts = await t.db.db.selectFrom('delivery_attempts').select(['delivery_id', 'started_at']).where('delivery_id', 'in', handedOff.map((r) => r.id)).execute()
-      const leaseEnd = new Map(handedOff.map((r) => [r.id, Number(r.next_attempt_at)]))
+      const attempts = await t.db.db.selectFrom('delivery_attempts').select(['delivery_id', 'started_at']).where('delivery_id', 'in', handedOffAtKill.map((r) => r.id)).execute()
+      const leaseEnd = new Map(handedOffAtKill.map((r) => [r.id, Number(r.next_attempt_at)]))
       for (const a of attempts) expect(Number(a.started_at)).toBeGreaterThanOrEqual(leaseEnd.get(a.delivery_id)!)
-      expect(new Set(attempts.map((a) => a.delivery_id)).size).toBe(handedOff.length)
+      expect(new Set(attempts.map((a) => a.delivery_id)).size).toBe(handedOffAtKill.length)
       // eslint-disable-next-line no-console
-      console.log(`[reliability] ${dialect} SIGKILL web process: ${describeLedger(report)}; ${leased.length} leases orphaned (${handedOff.length} handed off, never claimed), ${inFlight.size} in flight at the kill, ${timedOutPairs.size} timed out, all delivered ${recoveredMs} ms after it (lease ${LEASE_MS / 1000} s)`)
+      console.log(`[reliability] ${dialect} SIGKILL web process: ${describeLedger(report)}; ${leased.length} leases orphaned (${handedOffAtKill.length} handed off, never claimed), ${inFlight.size} in flight at the kill, ${timedOutPairs.size} timed out, all delivered ${recoveredMs} ms after it (lease ${LEASE_MS / 1000} s)`)
     }, 120_000)
   })
 }
