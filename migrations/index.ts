@@ -11,6 +11,7 @@ import * as endpointLimits from './2026_12_02_000100_endpoint_limits.js'
 import * as endpointHealth from './2026_12_02_000200_endpoint_health.js'
 import * as deliveryDetails from './2026_12_02_000300_delivery_details.js'
 import * as dueByEndpoint from './2026_12_03_000100_due_by_endpoint.js'
+import * as dropClaimIndex from './2026_12_05_000100_drop_claim_index.js'
 
 export const migrations: Record<string, Migration> = {
   '2026_11_28_000100_create_endpoints': createEndpoints,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_000200_endpoint_health': endpointHealth,
   '2026_12_02_000300_delivery_details': deliveryDetails,
   '2026_12_03_000100_due_by_endpoint': dueByEndpoint,
+  '2026_12_05_000100_drop_claim_index': dropClaimIndex,
 }

@@ -92,8 +92,14 @@ export const FAIR_DEPTH = 4
 /** A fair claim whose picks were all taken by another claimer in between is tried again, this often. */
 const FAIR_TRIES = 3
 
+/**
+ * No caps: every user's oldest due row first, then every user's second, and so on. What a claim
+ * without a fair share takes (the tests of leases); runners always pass their own caps.
+ */
+const OPEN_SHARE: FairShare = { perUser: Number.MAX_SAFE_INTEGER, perEndpoint: Number.MAX_SAFE_INTEGER, skipUsers: [], skipEndpoints: [] }
+
 export async function claimDue(db: Db, o: ClaimOptions): Promise<Claim[]> {
-  return o.fair ? (await claimFair(db, { ...o, fair: o.fair })).claims : claimOnce(db, o)
+  return (await claimFair(db, { ...o, fair: o.fair ?? OPEN_SHARE })).claims
 }
 
 export interface FairClaim {
@@ -122,28 +128,26 @@ interface ClaimOptions { owner: string; nowMs: number; limit: number; leaseMs: n
 /** What a fair pick saw besides its rows: picks another claimer took first, and who was left out. */
 interface PickReport { lost: number; leftOut: Set<string> }
 
-async function claimOnce(db: Db, o: ClaimOptions, seen: PickReport = { lost: 0, leftOut: new Set() }): Promise<Claim[]> {
+async function claimOnce(db: Db, o: ClaimOptions & { fair: FairShare }, seen: PickReport): Promise<Claim[]> {
   const leaseUntil = o.nowMs + o.leaseMs
   // With row locks (MySQL: the picks are locked by id with SKIP LOCKED afterwards and the due
   // check repeated) the fair pick's first read needs none, so it is made before the transaction,
   // which then holds its locks only to lock, mark and commit. With many endpoints waiting the read
   // is most of a claim (900 endpoints: ~30 ms). Without them (SQLite) it is made inside, under the
   // write lock the transaction takes first, so no other process leases rows in between.
-  const heads = o.fair && db.caps.skipLocked ? await fairHeads(db.db, db.caps, o.nowMs, o.limit, o.fair) : null
+  const heads = db.caps.skipLocked ? await fairHeads(db.db, db.caps, o.nowMs, o.limit, o.fair) : null
   // Nothing due for anyone with room: no transaction to open.
   if (heads && heads.heads.length === 0) { seen.leftOut = heads.leftOut; return [] }
   // A short transaction: lock, mark, commit. Nothing slow happens inside it. On SQLite it holds
   // the write lock from its first statement, so no other process can lease the same rows.
   return writeTransaction(db, async (trx) => {
-    const due = o.fair
-      ? await selectFairDue(trx, db.caps, o.nowMs, o.limit, o.fair, seen, heads ?? await fairHeads(trx, db.caps, o.nowMs, o.limit, o.fair))
-      : await selectDue(trx, db.caps.skipLocked, o.nowMs, o.limit).execute()
+    const due = await selectFairDue(trx, db.caps, o.nowMs, o.limit, o.fair, seen, heads ?? await fairHeads(trx, db.caps, o.nowMs, o.limit, o.fair))
     if (due.length === 0) return []
     const ids = due.map((r) => r.id)
     // By id alone. The rows were read in this transaction under its locks (MySQL: FOR UPDATE SKIP
     // LOCKED; SQLite: the write lock, taken before the first read), so none can have been leased by
-    // another process since. Repeating the due check here made SQLite's planner pick the
-    // deliveries_claim range (status, next_attempt_at) over the primary key — a read of every due
+    // another process since. Repeating the due check here made SQLite's planner pick a
+    // status-first index range (then deliveries_claim) over the primary key — a read of every due
     // row per claim, a hostile user's backlog included.
     await trx
       .updateTable('deliveries')
@@ -158,25 +162,6 @@ async function claimOnce(db: Db, o: ClaimOptions, seen: PickReport = { lost: 0, 
     }))
     // A lost claim (power cut before the fsync) is only a lease that never was: the rows stay due.
   }, { durable: false })
-}
-
-/**
- * The due rows, locked. The WHERE and ORDER BY match the deliveries_claim index (status,
- * next_attempt_at, id) — ordering by next_attempt_at, id and not by status first, which makes
- * MariaDB 10.11 filesort (bench F2) — so InnoDB locks only the rows it returns. SKIP LOCKED lets
- * concurrent claimers pass over rows another claimer is taking right now instead of waiting for
- * them. SQLite has one writer at a time and no row locks; there the transaction keeps claims apart.
- */
-export function selectDue(db: Kysely<Database>, skipLocked: boolean, nowMs: number, limit: number) {
-  return db
-    .selectFrom('deliveries')
-    .select(['id', 'event_id', 'endpoint_id', 'user_id', 'event_type', 'attempts', 'lease_owner', 'manual_attempts', 'resume_at'])
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', nowMs)
-    .orderBy('next_attempt_at')
-    .orderBy('id')
-    .limit(limit)
-    .$if(skipLocked, (qb) => qb.forUpdate().skipLocked())
 }
 
 /** A runner holds this row now (a redelivery's or replay's marker is not a lease). */
@@ -237,8 +222,8 @@ async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: nu
     .where('id', 'in', [...order.keys()])
     .$if(caps.skipLocked, (qb) => qb.forUpdate().skipLocked())
     .execute()
-  // The due check in code, not in the WHERE: with it there SQLite's planner reads the
-  // deliveries_claim range (every due row) instead of looking the ids up by primary key.
+  // The due check in code, not in the WHERE: with it there SQLite's planner read a status-first
+  // index range (then deliveries_claim: every due row) instead of looking the ids up by primary key.
   const due = rows.filter((r) => r.status === 'pending' && Number(r.next_attempt_at) <= nowMs)
   seen.lost = order.size - due.length
   return due.sort((a, b) => order.get(a.id)! - order.get(b.id)!).map(({ status, next_attempt_at, ...r }) => r)

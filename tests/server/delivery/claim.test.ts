@@ -3,8 +3,7 @@ import { dialects } from '../../helpers/dialects.js'
 import { useTestDb } from '../../helpers/db.js'
 import { seedEndpoint, seedPair } from '../../helpers/seed.js'
 import { connect } from '../../../server/db/connect.js'
-import { CompiledQuery } from 'kysely'
-import { claimDue, claimFair, leaseMsFor, MANUAL_MARKER, selectDue } from '../../../server/delivery/claim.js'
+import { claimDue, claimFair, leaseMsFor, MANUAL_MARKER } from '../../../server/delivery/claim.js'
 import { finishDeliveries } from '../../../server/delivery/complete.js'
 import { releaseClaims, releaseOwner } from '../../../server/delivery/release.js'
 import { notSent } from '../../../server/delivery/outcome.js'
@@ -103,14 +102,6 @@ for (const dialect of dialects()) {
 
     it('leases for three request timeouts plus half a minute', () => {
       expect(leaseMsFor(10_000)).toBe(60_000)
-    })
-
-    if (dialect === 'mysql') it('reads due rows in index order without a filesort', async () => {
-      await seed(300)
-      const q = selectDue(t.db.db, true, NOW + 1000, 50).compile()
-      const plan = await t.db.db.executeQuery<{ key: string | null; Extra: string }>(CompiledQuery.raw(`EXPLAIN ${q.sql}`, [...q.parameters]))
-      expect(plan.rows[0]!.key).toBe('deliveries_claim')
-      expect(plan.rows[0]!.Extra).not.toMatch(/filesort/i)
     })
 
     if (dialect === 'mysql') it('never gives one row to two claimers claiming at the same moment', async () => {

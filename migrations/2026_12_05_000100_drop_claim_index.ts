@@ -1,0 +1,18 @@
+// Issue 13: deliveries_claim (status, next_attempt_at, id) served the first claim, which took the
+// oldest due rows of everyone. Runners have claimed fairly since 3 December (server/db/due-heads.ts,
+// by deliveries_due_by_endpoint), and every other query that reads by status first (the purge)
+// finds the same prefix in that index. A delivery row is written three times (inserted, leased,
+// finished) and each of those writes moved an entry of this index: MariaDB spent ~12 % less CPU
+// per delivery in a drain without it (bench/README.md, "Fewer index writes per delivery").
+// SQLite's DROP INDEX names no table, MySQL's must, so the statement is built per dialect.
+import type { Kysely } from 'kysely'
+import { isMysql } from './dialect.js'
+
+export async function up(db: Kysely<any>): Promise<void> {
+  const drop = db.schema.dropIndex('deliveries_claim')
+  await (isMysql(db) ? drop.on('deliveries') : drop).execute()
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.createIndex('deliveries_claim').on('deliveries').columns(['status', 'next_attempt_at', 'id']).execute()
+}
