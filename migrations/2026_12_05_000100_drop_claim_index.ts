@@ -1,9 +1,10 @@
 // Issue 13: deliveries_claim (status, next_attempt_at, id) served the first claim, which took the
 // oldest due rows of everyone. Runners have claimed fairly since 3 December (server/db/due-heads.ts,
 // by deliveries_due_by_endpoint), and every other query that reads by status first (the purge)
-// finds the same prefix in that index. A delivery row is written three times (inserted, leased,
-// finished) and each of those writes moved an entry of this index: MariaDB spent ~12 % less CPU
-// per delivery in a drain without it (bench/README.md, "Fewer index writes per delivery").
+// finds the same prefix in that index. A delivery row is written up to three times (inserted,
+// leased, finished; a handed-off row is inserted leased) and each write moved an entry of this
+// index: MariaDB spent ~12 % less CPU per delivery in a drain without it (bench/README.md, "Fewer
+// index writes per delivery").
 // SQLite's DROP INDEX names no table, MySQL's must, so the statement is built per dialect.
 import type { Kysely } from 'kysely'
 import { isMysql } from './dialect.js'
