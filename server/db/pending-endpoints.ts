@@ -24,26 +24,19 @@
 // time came, expired leases) are newer than every cached one and are read once the endpoint's
 // heads are MAX_AGE_MS old by the claim's clock; a wake (new rows here) forgets them all, as it
 // forgets the list.
+import type { DueHead } from './due-heads.js'
 
 /** How long a list of endpoints with pending rows is used before it is read again. */
 export const MAX_AGE_MS = 1_000
 /** Owners remembered at most; past it the map starts again (a lookup costs one query). */
 const MAX_OWNERS = 10_000
 
-/** A cached head row (due-heads.ts DueHead). */
-export interface HeadRow {
-  id: string
-  endpoint_id: string
-  user_id: string
-  next_attempt_at: number
-}
-
 export class PendingEndpoints {
   private list: string[] | null = null
   private at = 0
   private readonly owners = new Map<string, string>()
   /** Per endpoint: its first due rows, how many were asked for, and the claim clock then. */
-  private readonly heads = new Map<string, { rows: HeadRow[]; limit: number; at: number }>()
+  private readonly heads = new Map<string, { rows: DueHead[]; limit: number; at: number }>()
 
   constructor(private readonly now: () => number = () => performance.now(), private readonly maxAgeMs = MAX_AGE_MS) {}
 
@@ -69,13 +62,13 @@ export class PendingEndpoints {
   }
 
   /** The endpoint's first `limit` due rows as last read, if read with at least that limit less than maxAgeMs ago (claim clock). */
-  headsOf(endpointId: string, nowMs: number, limit: number): HeadRow[] | undefined {
+  headsOf(endpointId: string, nowMs: number, limit: number): DueHead[] | undefined {
     const h = this.heads.get(endpointId)
     if (!h || h.limit < limit || nowMs < h.at || nowMs - h.at >= this.maxAgeMs) return undefined
     return h.rows.length > limit ? h.rows.slice(0, limit) : h.rows
   }
 
-  rememberHeads(endpointId: string, rows: HeadRow[], limit: number, nowMs: number): void {
+  rememberHeads(endpointId: string, rows: DueHead[], limit: number, nowMs: number): void {
     this.heads.set(endpointId, { rows, limit, at: nowMs })
   }
 
