@@ -4,14 +4,12 @@
 // of 10 rows or 100,000. user_id rides along, so neither that read nor MySQL's window over the due
 // rows needs the table.
 import type { Kysely } from 'kysely'
-import { isMysql } from './dialect.js'
+import { dropIndex } from './dialect.js'
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('deliveries_due_by_endpoint').on('deliveries').columns(['status', 'endpoint_id', 'next_attempt_at', 'id', 'user_id']).execute()
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  // SQLite's DROP INDEX names no table (Kysely writes the ON clause it is given on every dialect).
-  const drop = db.schema.dropIndex('deliveries_due_by_endpoint')
-  await (isMysql(db) ? drop.on('deliveries') : drop).execute()
+  await dropIndex(db, 'deliveries_due_by_endpoint', 'deliveries')
 }

@@ -5,13 +5,11 @@
 // leased, finished; a handed-off row is inserted leased) and each write moved an entry of this
 // index: MariaDB spent ~12 % less CPU per delivery in a drain without it (bench/README.md, "Fewer
 // index writes per delivery").
-// SQLite's DROP INDEX names no table, MySQL's must, so the statement is built per dialect.
 import type { Kysely } from 'kysely'
-import { isMysql } from './dialect.js'
+import { dropIndex } from './dialect.js'
 
 export async function up(db: Kysely<any>): Promise<void> {
-  const drop = db.schema.dropIndex('deliveries_claim')
-  await (isMysql(db) ? drop.on('deliveries') : drop).execute()
+  await dropIndex(db, 'deliveries_claim', 'deliveries')
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
