@@ -19,14 +19,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { DialectCaps } from './dialect.js'
 import type { Database } from './schema.js'
-import type { PendingEndpoints } from './pending-endpoints.js'
-
-export interface DueHead {
-  id: string
-  endpoint_id: string
-  user_id: string
-  next_attempt_at: number
-}
+import type { DueHead, PendingEndpoints } from './pending-endpoints.js'
 
 export interface HeadsQuery {
   nowMs: number

@@ -24,7 +24,14 @@
 // time came, expired leases) are newer than every cached one and are read once the endpoint's
 // heads are MAX_AGE_MS old by the claim's clock; a wake (new rows here) forgets them all, as it
 // forgets the list.
-import type { DueHead } from './due-heads.js'
+
+/** One of an endpoint's first due rows, as the fair claim's first read gives it (due-heads.ts). */
+export interface DueHead {
+  id: string
+  endpoint_id: string
+  user_id: string
+  next_attempt_at: number
+}
 
 /** How long a list of endpoints with pending rows is used before it is read again. */
 export const MAX_AGE_MS = 1_000
