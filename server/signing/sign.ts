@@ -8,8 +8,13 @@ export const SECRET_PREFIX = 'whsec_'
 /** The HMAC key of a `whsec_` secret: the base64-decoded part after the prefix. */
 export function secretKey(secret: string): Buffer {
   const b64 = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret
-  const key = Buffer.from(b64, 'base64')
-  if (key.length === 0) throw new Error('The signing secret is empty')
+  const decoded = Buffer.from(b64, 'base64')
+  if (decoded.length === 0) throw new Error('The signing secret is empty')
+  // A key this small is a view of one of Node's shared 8 KB pool slabs, and the delivery engine
+  // keeps the keys of every endpoint it sends to: 900 endpoints' keys held ~400 such slabs alive
+  // (3.2 MB of a 36 MB live heap, 300 users). A key of its own size is 32 bytes.
+  const key = Buffer.allocUnsafeSlow(decoded.length)
+  decoded.copy(key)
   return key
 }
 

@@ -28,6 +28,11 @@ describe('sign', () => {
     expect(secretKey(VECTOR.secret).toString('hex')).toBe('31f290f6bf06298aab4f08d43c3f082cf648a362da2da4b0')
   })
 
+  it('holds a key in memory of its own size, not in a shared 8 KB slab the engine would keep alive with it', () => {
+    const key = secretKey(VECTOR.secret)
+    expect(key.buffer.byteLength).toBe(key.length)
+  })
+
   it('refuses an empty secret and a fractional timestamp', () => {
     expect(() => secretKey('whsec_')).toThrow(/empty/)
     expect(() => sign(secretKey(VECTOR.secret), 'id', 1.5, '')).toThrow(/whole unix seconds/)
