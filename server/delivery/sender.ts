@@ -24,8 +24,17 @@ export const EXCERPT_CHARS = 1024
  * first (close() lets its requests in flight finish). Keyed by tenant so that two users never wait
  * on each other's sockets: a hanging receiver one user shares an origin with fills only that
  * user's pool.
+ *
+ * How many: eight per QSM_CONCURRENCY slot, from 32 to 256. At most 4 × that many requests are in
+ * flight (waiting ones leave the cap), so the pools sending always fit; the rest are kept only so
+ * the next send to that tenant and origin finds its socket open. Each kept pool costs ~45 KB of the web process's peak (undici's
+ * 2,048-slot request queue, the client and its socket, and the heap's room over them): with the
+ * default 4 sends at once and 300 busy users, 256 pools took the peak from 140 to 150–153 MB
+ * (bench/README.md, "Overload").
  */
-export const MAX_POOLS = 256
+export function maxPools(concurrency: number): number {
+  return Math.min(256, Math.max(32, 8 * concurrency))
+}
 const KEEP_ALIVE_MS = 30_000
 
 /**
@@ -153,6 +162,7 @@ class Deadline extends EventEmitter {
 export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurrency: number; resolve?: Resolver }): Sender {
   /** Connection pools by tenant, origin and address; `used` orders them for eviction (poolFor). */
   const pools = new Map<string, { pool: Pool; used: number }>()
+  const poolLimit = maxPools(opts.concurrency)
   let uses = 0
 
   function poolFor(Pool: Undici['Pool'], tenant: string, origin: string, address: string, family: 4 | 6, connectTimeoutMs: number): Pool {
@@ -162,7 +172,7 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
       // A use stamp, not a move to the Map's end: deleting and re-adding the key on every send
       // made V8 shrink and regrow the Map's table each time (~1 MB per 8 s at 300 ev/s moved to the
       // old generation, V8's sampling heap profiler). The oldest is found by a scan when one must
-      // go, which happens only when a new pool is made beyond MAX_POOLS.
+      // go, which happens only when a new pool is made beyond the limit (maxPools).
       known.used = ++uses
       return known.pool
     }
@@ -179,7 +189,7 @@ export function createUndiciSender(opts: { allowPrivateTargets: boolean; concurr
       keepAliveTimeout: KEEP_ALIVE_MS,
       connect: { timeout: connectTimeoutMs, lookup },
     })
-    if (pools.size >= MAX_POOLS) {
+    if (pools.size >= poolLimit) {
       let oldest: [string, { pool: Pool; used: number }] | undefined
       for (const entry of pools) if (!oldest || entry[1].used < oldest[1].used) oldest = entry
       if (oldest) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createUndiciSender, MAX_POOLS, parseRetryAfter, RESPONSE_READ_BYTES, sendBoundMs } from '../../../server/delivery/sender.js'
+import { createUndiciSender, maxPools, parseRetryAfter, RESPONSE_READ_BYTES, sendBoundMs } from '../../../server/delivery/sender.js'
 import { createDnsResolver, LOOKUP_DEADLINE_MS } from '../../../server/net/dns-resolver.js'
 import { startReceiver, type Receiver } from '../../helpers/receiver.js'
 import { startDnsServer } from '../../helpers/dns-server.js'
@@ -169,7 +169,12 @@ describe('createUndiciSender: the timeout starts when the request is dispatched'
 })
 
 describe('connection pools', () => {
-  it(`keeps at most ${MAX_POOLS} tenants' pools open, closing the one used longest ago`, async () => {
+  it('keeps eight pools per send in flight, from 32 to 256', () => {
+    expect([1, 4, 16, 64, 256].map(maxPools)).toEqual([32, 32, 128, 256, 256])
+  })
+
+  it(`keeps at most ${maxPools(1)} tenants' pools open with one send at a time, closing the one used longest ago`, async () => {
+    const MAX_POOLS = maxPools(1)
     // One keep-alive socket per tenant; the server counts them and names each by its tenant.
     const open = new Map<string, number>()
     const server = createServer((r, res) => {
