@@ -23,7 +23,13 @@ import type { DueHead, PendingEndpoints } from './pending-endpoints.js'
 
 export interface HeadsQuery {
   nowMs: number
+  /** Rows read per endpoint at most (the claim's caps). */
   perEndpoint: number
+  /**
+   * The rows the claim may take. With `pending`, each endpoint is asked for no more rows than the
+   * users waiting need to fill it in turns (depthFor), not for perEndpoint.
+   */
+  batch?: number
   skipUsers: readonly string[]
   skipEndpoints: readonly string[]
   /** The runner's memory of endpoints with pending rows and of their owners (pending-endpoints.ts). */
@@ -39,6 +45,12 @@ export interface Heads {
    * that found nothing (noisy-neighbour bench, SQLite: 1,463 claims in 15 s, all but 4 empty).
    */
   leftOut: Set<string>
+  /**
+   * Every user's first `depth` due rows are among the heads (each endpoint was read that deep), so
+   * a pick in turns is exact up to that round. A user's later rows may be in the heads too (from
+   * its other endpoints), but other users' rows of the same rounds may not.
+   */
+  depth: number
 }
 
 export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQuery): Promise<Heads> {
@@ -50,9 +62,10 @@ export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQ
   const ofSkippedUsers = caps.kind === 'mysql' ? await ofUsers(q, endpoints, o) : new Set<string>()
   const skipUsers = new Set(o.skipUsers)
   const skipEndpoints = new Set(o.skipEndpoints)
+  const depth = depthFor(endpoints, o, skipUsers, skipEndpoints)
   // A left-out endpoint, or on MySQL one known to be a left-out user's, is only asked whether it has
   // a row due.
-  const limitFor = (e: string) => (skipEndpoints.has(e) || ofSkippedUsers.has(e) ? 1 : o.perEndpoint)
+  const limitFor = (e: string) => (skipEndpoints.has(e) || ofSkippedUsers.has(e) ? 1 : depth)
   // Endpoints whose heads the runner still holds (pending-endpoints.ts) are not probed again.
   const rows: DueHead[] = []
   const toProbe: string[] = []
@@ -67,6 +80,8 @@ export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQ
     const fresh = new Map<string, DueHead[]>(toProbe.map((e) => [e, []]))
     for (const r of probed) fresh.get(r.endpoint_id)?.push(r)
     for (const [e, heads] of fresh) o.pending.rememberHeads(e, heads, limitFor(e), o.nowMs)
+    // Owners, for the next claim's depth (an endpoint never changes owner).
+    for (const r of probed) if (o.pending.ownerOf(r.endpoint_id) === undefined) o.pending.rememberOwner(r.endpoint_id, r.user_id)
   }
   const heads: DueHead[] = []
   const leftOut = new Set<string>()
@@ -75,7 +90,30 @@ export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQ
     else if (skipEndpoints.has(r.endpoint_id)) leftOut.add(`e:${r.endpoint_id}`)
     else heads.push({ ...r, next_attempt_at: Number(r.next_attempt_at) })
   }
-  return { heads, leftOut }
+  return { heads, leftOut, depth }
+}
+
+/**
+ * How deep to read each endpoint: enough rounds for the users waiting to fill the batch in turns,
+ * ceil(batch / users), never more than perEndpoint. Why: a claim of 200 over 300 users takes their
+ * first rows only, but read 200 rows of each of their endpoints, and kept them between claims
+ * (bench/README.md, "Overload": 64 in flight, 300 users). Users are counted from the listed
+ * endpoints with room, by owner where known; an endpoint whose owner is unknown counts as a user of
+ * its own, and one read within the last second with nothing due is not counted. Counting too many
+ * users reads too shallow: the claim then takes fewer rows (only the exact rounds, claim.ts), never
+ * rows out of turn.
+ */
+function depthFor(endpoints: readonly string[], o: HeadsQuery, skipUsers: ReadonlySet<string>, skipEndpoints: ReadonlySet<string>): number {
+  if (o.batch === undefined || !o.pending) return o.perEndpoint
+  const users = new Set<string>()
+  for (const e of endpoints) {
+    if (skipEndpoints.has(e)) continue
+    const owner = o.pending.ownerOf(e)
+    if (owner !== undefined && skipUsers.has(owner)) continue
+    if (o.pending.headsOf(e, o.nowMs, 1)?.length === 0) continue
+    users.add(owner ?? `endpoint ${e}`)
+  }
+  return Math.max(1, Math.min(o.perEndpoint, Math.ceil(o.batch / Math.max(1, users.size))))
 }
 
 /**

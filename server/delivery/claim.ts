@@ -106,6 +106,8 @@ export interface FairClaim {
   claims: Claim[]
   /** Users (`u:id`) and endpoints (`e:id`) left out of this claim that have rows due (due-heads.ts). */
   leftOut: Set<string>
+  /** Rows were read past the depth every user was read to, and left: a claim of fewer than asked is not "all there was". */
+  deeper: boolean
 }
 
 /** A fair claim, and whom it had to leave out while they had rows due. */
@@ -114,19 +116,19 @@ export async function claimFair(db: Db, o: ClaimOptions & { fair: FairShare }): 
   // same rows and all but one find them locked or leased. Empty-handed is not "nothing due":
   // pick again (a new transaction, so a new snapshot, where those rows are no longer due).
   for (let i = 1; ; i++) {
-    const seen: PickReport = { lost: 0, leftOut: new Set() }
+    const seen: PickReport = { lost: 0, leftOut: new Set(), deeper: false }
     const claims = await claimOnce(db, o, seen)
     // The heads the runner keeps (pending-endpoints.ts): those of the endpoints just leased are
     // read again next time, and all of them if another process had leased some.
     if (seen.lost > 0) o.fair.pending?.dropAllHeads()
     else o.fair.pending?.dropHeads(claims.map((c) => c.endpoint_id))
-    if (claims.length > 0 || seen.lost === 0 || i >= FAIR_TRIES) return { claims, leftOut: seen.leftOut }
+    if (claims.length > 0 || seen.lost === 0 || i >= FAIR_TRIES) return { claims, leftOut: seen.leftOut, deeper: seen.deeper === true }
   }
 }
 
 interface ClaimOptions { owner: string; nowMs: number; limit: number; leaseMs: number; fair?: FairShare }
 /** What a fair pick saw besides its rows: picks another claimer took first, and who was left out. */
-interface PickReport { lost: number; leftOut: Set<string> }
+interface PickReport { lost: number; leftOut: Set<string>; deeper?: boolean }
 
 async function claimOnce(db: Db, o: ClaimOptions & { fair: FairShare }, seen: PickReport): Promise<Claim[]> {
   const leaseUntil = o.nowMs + o.leaseMs
@@ -182,7 +184,7 @@ function fairHeads(q: Kysely<Database>, caps: DialectCaps, nowMs: number, limit:
   // rows per endpoint, not 4 × the endpoint cap (a drain at 64 in flight claimed ~500 times a
   // second and read 768 rows each time to take 2: 66 % of the worker's CPU).
   const perEndpoint = Math.min(f.perEndpoint, limit)
-  return dueHeads(q, caps, { nowMs, perEndpoint, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints, pending: f.pending })
+  return dueHeads(q, caps, { nowMs, perEndpoint, batch: limit, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints, pending: f.pending })
 }
 
 /**
@@ -202,8 +204,20 @@ async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: nu
   // (and perEndpoint per endpoint); take round by round.
   const nth = new Map<string, number>()
   const perEp = new Map<string, number>()
+  // Each user's rows as read, oldest first. Read shallower than an endpoint could give (due-heads.ts:
+  // enough rounds for the users waiting), past read.depth another user's rows of the same round may
+  // not have been read, so those are left for the next claim. Read as deep as the caps and the batch
+  // allow, every row that could be taken was read.
+  const shallow = read.depth < Math.min(f.perEndpoint, limit)
+  const shown = new Map<string, number>()
+  let cut = false
   const ranked: { id: string; round: number; next_attempt_at: number }[] = []
   for (const r of candidates.sort(older)) {
+    if (shallow) {
+      const s = (shown.get(r.user_id) ?? 0) + 1
+      shown.set(r.user_id, s)
+      if (s > read.depth) { cut = true; continue }
+    }
     const e = (perEp.get(r.endpoint_id) ?? f.used?.endpoints.get(r.endpoint_id) ?? 0) + 1
     perEp.set(r.endpoint_id, e)
     if (e > f.perEndpoint) continue
@@ -213,6 +227,8 @@ async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: nu
   }
   ranked.sort((a, b) => a.round - b.round || older(a, b))
   const picked = ranked.slice(0, limit)
+  // Only a claim left short by the depth says so; a full one took the oldest turns either way.
+  seen.deeper = cut && picked.length < limit
   if (picked.length === 0) return []
   const order = new Map(picked.map((r, i) => [r.id, i]))
   const rows = await trx

@@ -285,7 +285,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     wokenDuringClaim = false
     claiming = (async () => {
       try {
-        const { claims, leftOut } = await claimFair(db, { owner: opts.owner, nowMs: clock.now(), limit, leaseMs, fair })
+        const { claims, leftOut, deeper } = await claimFair(db, { owner: opts.owner, nowMs: clock.now(), limit, leaseMs, fair })
         // Then only on those with rows due (and those hand-off refused meanwhile): a healthy
         // endpoint left out because its one request was in flight, with nothing behind it, wakes
         // no claim when that request ends.
@@ -293,7 +293,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         summary.claimed += claims.length
         // A full claim saw everyone too if it got past the first round: the fair pick takes every
         // user's first row before anyone's second (claim.ts), so no user with room was cut off.
-        const sawEveryone = claims.length < limit || claims.length > new Set(claims.map((c) => c.user_id)).size
+        // Not when it left rows past the depth it read everyone to (due-heads.ts): those users have more.
+        const sawEveryone = !deeper && (claims.length < limit || claims.length > new Set(claims.map((c) => c.user_id)).size)
         lastSeen = sawEveryone && !wokenDuringClaim
           ? { pairs: claims.map((c) => [c.user_id, c.endpoint_id] as [string, string]), leftOut: new Set(leftOut) }
           : null
