@@ -122,13 +122,13 @@ export async function claimFair(db: Db, o: ClaimOptions & { fair: FairShare }): 
     // read again next time, and all of them if another process had leased some.
     if (seen.lost > 0) o.fair.pending?.dropAllHeads()
     else o.fair.pending?.dropHeads(claims.map((c) => c.endpoint_id))
-    if (claims.length > 0 || seen.lost === 0 || i >= FAIR_TRIES) return { claims, leftOut: seen.leftOut, deeper: seen.deeper === true }
+    if (claims.length > 0 || seen.lost === 0 || i >= FAIR_TRIES) return { claims, leftOut: seen.leftOut, deeper: seen.deeper }
   }
 }
 
 interface ClaimOptions { owner: string; nowMs: number; limit: number; leaseMs: number; fair?: FairShare }
-/** What a fair pick saw besides its rows: picks another claimer took first, and who was left out. */
-interface PickReport { lost: number; leftOut: Set<string>; deeper?: boolean }
+/** What a fair pick saw besides its rows: picks another claimer took first, who was left out, and rows left past the read's depth. */
+interface PickReport { lost: number; leftOut: Set<string>; deeper: boolean }
 
 async function claimOnce(db: Db, o: ClaimOptions & { fair: FairShare }, seen: PickReport): Promise<Claim[]> {
   const leaseUntil = o.nowMs + o.leaseMs

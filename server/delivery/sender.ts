@@ -27,10 +27,10 @@ export const EXCERPT_CHARS = 1024
  *
  * How many: eight per QSM_CONCURRENCY slot, from 32 to 256. At most 4 × that many requests are in
  * flight (waiting ones leave the cap), so the pools sending always fit; the rest are kept only so
- * the next send to that tenant and origin finds its socket open. Each kept pool costs ~45 KB of the web process's peak (undici's
- * 2,048-slot request queue, the client and its socket, and the heap's room over them): with the
- * default 4 sends at once and 300 busy users, 256 pools took the peak from 140 to 150–153 MB
- * (bench/README.md, "Overload").
+ * the next send to that tenant and origin finds its socket open. Each kept pool costs ~45 KB of
+ * the web process's peak (undici's 2,048-slot request queue, the client and its socket, and the
+ * heap's room over them): with the default 4 sends at once and 300 busy users, 256 pools took the
+ * peak from 140 to 150–153 MB (bench/README.md, "Overload").
  */
 export function maxPools(concurrency: number): number {
   return Math.min(256, Math.max(32, 8 * concurrency))
