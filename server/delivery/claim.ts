@@ -6,6 +6,7 @@ import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
 import { writeTransaction } from '../db/write-first.js'
 import { dueHeads, type Heads } from '../db/due-heads.js'
+import type { DueHead } from '../db/pending-endpoints.js'
 import type { DialectCaps } from '../db/dialect.js'
 import type { PendingEndpoints } from '../db/pending-endpoints.js'
 
@@ -175,6 +176,19 @@ export function isMarker(owner: string | null): boolean {
   return MARKERS.includes(owner)
 }
 
+/**
+ * Users that may have due rows the read did not reach: one of their endpoints gave all `depth`
+ * rows asked for. None when the read went as deep as the caps and the batch allow (`full`).
+ */
+function unreadBeyond(heads: readonly DueHead[], depth: number, full: number): Set<string> {
+  const users = new Set<string>()
+  if (depth >= full) return users
+  const rows = new Map<string, number>()
+  for (const h of heads) rows.set(h.endpoint_id, (rows.get(h.endpoint_id) ?? 0) + 1)
+  for (const h of heads) if (rows.get(h.endpoint_id)! >= depth) users.add(h.user_id)
+  return users
+}
+
 type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: string; event_type: string; attempts: number; lease_owner: string | null; manual_attempts: number; resume_at: number | null }
 
 /** Each endpoint's first due rows for a fair pick (server/db/due-heads.ts), as of nowMs. */
@@ -204,29 +218,31 @@ async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: nu
   // (and perEndpoint per endpoint); take round by round.
   const nth = new Map<string, number>()
   const perEp = new Map<string, number>()
-  // Each user's rows as read, oldest first. Read shallower than an endpoint could give (due-heads.ts:
-  // enough rounds for the users waiting), past read.depth another user's rows of the same round may
-  // not have been read, so those are left for the next claim. Read as deep as the caps and the batch
-  // allow, every row that could be taken was read.
-  const shallow = read.depth < Math.min(f.perEndpoint, limit)
+  // Read shallower than the caps and the batch allow (due-heads.ts: enough rounds for the users
+  // waiting), a user whose endpoint gave every row asked for may have unread rows. Its rounds are
+  // exact only as far as its first `depth` rows as read reach (after what it holds); past the lowest
+  // such round, another user's row of the same round may be unread, so the pick stops there and
+  // leaves the rest for the next claim. Read as deep as allowed, every row that could be taken was read.
+  const unread = unreadBeyond(candidates, read.depth, Math.min(f.perEndpoint, limit))
   const shown = new Map<string, number>()
-  let cut = false
+  const exactTo = new Map<string, number>([...unread].map((u) => [u, f.used?.users.get(u) ?? 0]))
   const ranked: { id: string; round: number; next_attempt_at: number }[] = []
   for (const r of candidates.sort(older)) {
-    if (shallow) {
-      const s = (shown.get(r.user_id) ?? 0) + 1
-      shown.set(r.user_id, s)
-      if (s > read.depth) { cut = true; continue }
-    }
+    const s = (shown.get(r.user_id) ?? 0) + 1
+    shown.set(r.user_id, s)
     const e = (perEp.get(r.endpoint_id) ?? f.used?.endpoints.get(r.endpoint_id) ?? 0) + 1
     perEp.set(r.endpoint_id, e)
     if (e > f.perEndpoint) continue
     const n = (nth.get(r.user_id) ?? f.used?.users.get(r.user_id) ?? 0) + 1
     nth.set(r.user_id, n)
+    if (s <= read.depth && unread.has(r.user_id)) exactTo.set(r.user_id, n)
     if (n <= f.perUser) ranked.push({ id: r.id, round: n, next_attempt_at: r.next_attempt_at })
   }
-  ranked.sort((a, b) => a.round - b.round || older(a, b))
-  const picked = ranked.slice(0, limit)
+  const lastRound = Math.min(Number.POSITIVE_INFINITY, ...exactTo.values())
+  const exact = ranked.filter((r) => r.round <= lastRound)
+  exact.sort((a, b) => a.round - b.round || older(a, b))
+  const picked = exact.slice(0, limit)
+  const cut = exact.length < ranked.length
   // Only a claim left short by the depth says so; a full one took the oldest turns either way.
   seen.deeper = cut && picked.length < limit
   if (picked.length === 0) return []

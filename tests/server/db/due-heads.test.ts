@@ -83,6 +83,25 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       expect([count(second.claims, 'many'), count(second.claims, 'one')]).toEqual([4, 4])
     })
 
+    it('ranks the rows of a user after the ones the claimer holds for it, when it read shallow', async () => {
+      const holder = await seedEndpoint(t.db, { userId: 'holder', at: NOW })
+      const fresh = await seedEndpoint(t.db, { userId: 'fresh', at: NOW })
+      for (let k = 0; k < 6; k++) {
+        await seedPair(t.db, { userId: 'holder', endpointId: holder, at: NOW - 20_000 + k })
+        await seedPair(t.db, { userId: 'fresh', endpointId: fresh, at: NOW - 10_000 + k })
+      }
+      // The claimer already sends two of "holder"'s rows: its next ones are its third and fourth
+      // turns. Two users, a claim of 4: each endpoint is read two rows deep, so "fresh"'s third
+      // row is unread and "holder"'s third turn cannot be placed against it.
+      const fair: FairShare = {
+        ...share(new PendingEndpoints()),
+        used: { users: new Map([['holder', 2]]), endpoints: new Map([[holder, 2]]) },
+      }
+      const { claims, deeper } = await claimFair(t.db, { owner: 'w', nowMs: NOW, limit: 4, leaseMs: LEASE, fair })
+      expect(claims.map((c) => c.user_id)).toEqual(['fresh', 'fresh'])
+      expect(deeper).toBe(true)
+    })
+
     it('reads as deep as the claim for one user, as before', async () => {
       const endpoints = await Promise.all([0, 1, 2].map(() => seedEndpoint(t.db, { userId: 'solo', at: NOW })))
       for (let k = 0; k < 10; k++) for (const e of endpoints) await seedPair(t.db, { userId: 'solo', endpointId: e, at: NOW - 10_000 + k })
