@@ -191,14 +191,18 @@ function unreadBeyond(heads: readonly DueHead[], depth: number, full: number): S
 
 type DueRow = { id: string; event_id: string; endpoint_id: string; user_id: string; event_type: string; attempts: number; lease_owner: string | null; manual_attempts: number; resume_at: number | null }
 
+/**
+ * The most rows of one endpoint a claim could take, so the deepest its first read goes. No endpoint
+ * can give the batch more than `limit` rows: its k-th row is at least its user's k-th, so it would
+ * come after `limit` rows of earlier rounds. A claim with room for 2 reads 2 rows per endpoint, not
+ * 4 × the endpoint cap (a drain at 64 in flight claimed ~500 times a second and read 768 rows each
+ * time to take 2: 66 % of the worker's CPU).
+ */
+const deepestRead = (f: FairShare, limit: number) => Math.min(f.perEndpoint, limit)
+
 /** Each endpoint's first due rows for a fair pick (server/db/due-heads.ts), as of nowMs. */
 function fairHeads(q: Kysely<Database>, caps: DialectCaps, nowMs: number, limit: number, f: FairShare): Promise<Heads> {
-  // No endpoint can give the batch more than `limit` rows: its k-th row is at least its user's
-  // k-th, so it would come after `limit` rows of earlier rounds. A claim with room for 2 reads 2
-  // rows per endpoint, not 4 × the endpoint cap (a drain at 64 in flight claimed ~500 times a
-  // second and read 768 rows each time to take 2: 66 % of the worker's CPU).
-  const perEndpoint = Math.min(f.perEndpoint, limit)
-  return dueHeads(q, caps, { nowMs, perEndpoint, batch: limit, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints, pending: f.pending })
+  return dueHeads(q, caps, { nowMs, perEndpoint: deepestRead(f, limit), batch: limit, skipUsers: f.skipUsers, skipEndpoints: f.skipEndpoints, pending: f.pending })
 }
 
 /**
@@ -223,19 +227,20 @@ async function selectFairDue(trx: Kysely<Database>, caps: DialectCaps, nowMs: nu
   // exact only as far as its first `depth` rows as read reach (after what it holds); past the lowest
   // such round, another user's row of the same round may be unread, so the pick stops there and
   // leaves the rest for the next claim. Read as deep as allowed, every row that could be taken was read.
-  const unread = unreadBeyond(candidates, read.depth, Math.min(f.perEndpoint, limit))
+  const unread = unreadBeyond(candidates, read.depth, deepestRead(f, limit))
+  // Rows as read so far of each of those users, and the last round known for each.
   const shown = new Map<string, number>()
   const exactTo = new Map<string, number>([...unread].map((u) => [u, f.used?.users.get(u) ?? 0]))
   const ranked: { id: string; round: number; next_attempt_at: number }[] = []
   for (const r of candidates.sort(older)) {
-    const s = (shown.get(r.user_id) ?? 0) + 1
-    shown.set(r.user_id, s)
+    const s = unread.has(r.user_id) ? (shown.get(r.user_id) ?? 0) + 1 : 0
+    if (s > 0) shown.set(r.user_id, s)
     const e = (perEp.get(r.endpoint_id) ?? f.used?.endpoints.get(r.endpoint_id) ?? 0) + 1
     perEp.set(r.endpoint_id, e)
     if (e > f.perEndpoint) continue
     const n = (nth.get(r.user_id) ?? f.used?.users.get(r.user_id) ?? 0) + 1
     nth.set(r.user_id, n)
-    if (s <= read.depth && unread.has(r.user_id)) exactTo.set(r.user_id, n)
+    if (s > 0 && s <= read.depth) exactTo.set(r.user_id, n)
     if (n <= f.perUser) ranked.push({ id: r.id, round: n, next_attempt_at: r.next_attempt_at })
   }
   const lastRound = Math.min(Number.POSITIVE_INFINITY, ...exactTo.values())
