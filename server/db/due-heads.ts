@@ -10,8 +10,8 @@
 // beside 20,000 rows), then a limited range read per endpoint.
 //
 // MySQL/MariaDB: the same shape, each step in a form MariaDB reads by the index whatever its
-// statistics say: the endpoints one index dive each (pendingEndpointIdsMysql; a runner reuses that list
-// for up to 1 s, pending-endpoints.ts), then the probes as one
+// statistics say: the endpoints by a scan that skips each one's backlog (pendingEndpointIdsMysql; a
+// runner reuses that list for up to 1 s, pending-endpoints.ts), then the probes as one
 // UNION ALL per 100 endpoints (per statement ~0.2 ms of round trip).
 // Until 3 December MySQL read the heads with one window (row_number() over each endpoint's due
 // rows): 3 ms beside 20,000 due rows, but it sorts every due row, and beside the /tick bench's
@@ -117,27 +117,41 @@ function depthFor(endpoints: readonly string[], o: HeadsQuery, skipUsers: Readon
 }
 
 /**
- * MySQL: endpoints with a pending row, by a loose scan of deliveries_due_by_endpoint. One round
- * trip per such endpoint (~0.1–0.2 ms), so a claim costs more with more endpoints waiting, never
- * with more rows waiting (and nothing while the runner's list is fresh: pending-endpoints.ts).
+ * MySQL: endpoints with a pending row, by a scan of deliveries_due_by_endpoint that skips ahead.
+ * Each statement reads the next `step` index entries after the last endpoint found; every endpoint
+ * among them is listed, and the next statement starts past the last one. An endpoint with a deep
+ * backlog costs one statement of `step` entries, never its whole backlog; shallow endpoints come
+ * many to a statement.
  */
 async function pendingEndpointIdsMysql(q: Kysely<Database>): Promise<string[]> {
-  // One index dive per endpoint with a pending row, each its own statement: the loose index scan
-  // done by hand. MariaDB can answer a GROUP BY (status, endpoint_id) that way ("Using index for
-  // group-by": 0.5 ms beside 100,000 due rows of 3 endpoints), but it chooses so by its statistics,
-  // and beside 50,000 rows of 21 endpoints it read them all (85 ms) even with fresh statistics; its
-  // recursive CTE evaluates the step without the range (230,001 index reads).
+  // Until 5 December this was one index dive per endpoint (select min(endpoint_id) … > ?), each its
+  // own round trip: 3,000 waiting endpoints (1,000 users) took 260–470 ms of dives once a second,
+  // and their backlog went out at 366–479/s (bench/README.md, "Many users"). Read this way, 8–20 ms.
+  // The ORDER BY must not name `status`: with it MariaDB 10.11 sorted the whole range ("Using
+  // filesort", 13 s beside 150,000 due rows) rather than read the index in order. Not a GROUP BY:
+  // MariaDB reads that by a loose index scan only when its statistics say so (beside 50,000 rows
+  // of 21 endpoints it read them all, 85 ms); its recursive CTE evaluates each step without the
+  // range (230,001 index reads).
   const due: string[] = []
+  let step = FIRST_STEP
   for (let after = ''; ;) {
-    // MIN() with the leading column fixed is one dive into the index ("Select tables optimized
-    // away", ~1 ms round trip); ORDER BY status, endpoint_id LIMIT 1 made MariaDB sort (50 ms).
-    const next = (await sql<{ endpoint_id: string | null }>`
-      select min(endpoint_id) as endpoint_id from deliveries where status = 'pending' and endpoint_id > ${after}`.execute(q)).rows[0]
-    if (!next?.endpoint_id) return due
-    due.push(next.endpoint_id)
-    after = next.endpoint_id
+    const rows = (await sql<{ endpoint_id: string }>`
+      select endpoint_id from deliveries force index (deliveries_due_by_endpoint)
+      where status = 'pending' and endpoint_id > ${after}
+      order by endpoint_id, next_attempt_at, id limit ${sql.lit(step)}`.execute(q)).rows
+    const before = due.length
+    for (const r of rows) if (r.endpoint_id !== due[due.length - 1]) due.push(r.endpoint_id)
+    if (rows.length < step) return due
+    after = due[due.length - 1]!
+    // Many endpoints in one statement: they are shallow, read further at once. One: it is deep, and
+    // a long read would be its backlog.
+    step = due.length - before > 1 ? Math.min(MAX_STEP, step * 4) : FIRST_STEP
   }
 }
+
+/** Index entries read by the first statement of the scan, and at most by any. */
+const FIRST_STEP = 16
+const MAX_STEP = 1_024
 
 /**
  * MySQL: which of the endpoints belong to users left out (those are only asked whether they have

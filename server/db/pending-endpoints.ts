@@ -1,5 +1,5 @@
 // What the fair claim's first read learns that does not change from one claim to the next: which
-// endpoints have pending rows (MySQL: one index dive each, plus one; due-heads.ts) and whose each
+// endpoints have pending rows (MySQL: a scan that skips each backlog; due-heads.ts) and whose each
 // endpoint is (an endpoint never changes owner). A runner keeps one of these across its claims.
 //
 // In the worker's drain of one user's backlog (3 endpoints, MariaDB) the dives were 929 of the

@@ -24,7 +24,8 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const plugin: KyselyPlugin = {
         transformQuery: ({ node }) => {
           const text = JSON.stringify(node)
-          if (node.kind === 'RawNode' && (text.includes('min(endpoint_id)') || text.includes('with recursive'))) n += 1
+          // The list: MySQL's scan past each endpoint's rows, SQLite's recursive seek.
+          if (node.kind === 'RawNode' && text.includes("status = 'pending' and endpoint_id > ")) n += 1
           if (node.kind === 'RawNode') probes += (text.match(/order by next_attempt_at, id limit/g) ?? []).length
           return node
         },
