@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks'
 import { buildDeliveryHeaders } from '../signing/headers.js'
 import { withCustomHeaders } from '../endpoints/custom-headers.js'
 import { AckQueue } from './ack-queue.js'
+import { LookAhead } from './look-ahead.js'
 import { claimFair, FAIR_DEPTH, leaseMsFor, type FairShare } from './claim.js'
 import { EndpointGuard } from './endpoint-guard.js'
 import { afterSend } from './outcome.js'
@@ -101,11 +102,12 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   // Batches of 50–200 are where MariaDB claims stop being the bottleneck; a claim asks for twice
   // what is missing from the free slots plus the look-ahead, at most this many.
   const batchSize = Math.min(200, Math.max(10, config.concurrency * 4))
-  // Two rounds of look-ahead: the next claim is asked for while a full round is still held, so its
-  // round trip (a few ms, more when the database shares the cores) ends before the slots run dry.
-  // With one round, a draining worker on MariaDB sat idle between claims: 6,050-6,120 deliveries/s
-  // against 6,400-6,450 with two (bench focus.ts --part=drain, alternating).
-  const lookAhead = config.concurrency * 2
+  // At least two rounds of look-ahead: the next claim is asked for while a full round is still
+  // held, so its round trip (a few ms, more when the database shares the cores) ends before the
+  // slots run dry. With one round, a draining worker on MariaDB sat idle between claims: 6,050-6,120
+  // deliveries/s against 6,400-6,450 with two (bench focus.ts --part=drain, alternating). More when
+  // claims are slow beside the sends (many users waiting): look-ahead.ts.
+  const ahead = new LookAhead(config.concurrency * 2, LOCAL_WAIT_MS)
   // A send starts only with its longest possible time (the lookup's deadline plus the request's
   // timeout, sendBoundMs) and a margin left on its lease, so it always ends before the lease does
   // and no other runner can be sending the same delivery at the same time. The default lease
@@ -229,6 +231,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         result = { ok: false, statusCode: null, durationMs: 0, errorClass: 'error', error: `could not send: ${(err as Error).message}`, retryAfterMs: null, responseExcerpt: '' }
       } finally {
         limiter.finish(slot)
+        ahead.finished()
         if (worthClaimFor(userId, endpointId)) {
           if (claiming) finishedDuringClaim.add(`u:${userId}`).add(`e:${endpointId}`)
           drained = false
@@ -274,7 +277,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
       return
     }
     lastClaimAt = performance.now()
-    const limit = Math.min(batchSize, Math.max(1, limiter.total + lookAhead - limiter.busy - ready - (desk?.reserved().total ?? 0)) * 2)
+    const lookAhead = ahead.size()
+    const limit = Math.min(Math.max(batchSize, lookAhead), Math.max(1, limiter.total + lookAhead - limiter.busy - ready - (desk?.reserved().total ?? 0)) * 2)
     // Until the claim says who had rows due, wait on everyone it leaves out: a send of theirs that
     // ends meanwhile makes the next claim worth its read.
     const leaving = [...fair.skipUsers.map((u) => `u:${u}`), ...fair.skipEndpoints.map((e) => `e:${e}`)]
@@ -301,6 +305,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         drained = claims.length === 0 && !wokenDuringClaim && ![...finishedDuringClaim].some((k) => waitingOn.has(k))
         if (drained) idleUntil = performance.now() + idlePollMs
         const { jobs, unsendable } = await prepareJobs(db, claims, config, clock.now())
+        ahead.claimed(performance.now() - lastClaimAt)
         acks.push(...unsendable)
         const at = performance.now()
         for (const j of jobs) local.set(j, at)
@@ -322,7 +327,7 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   // per finished send.
   let ready = 0
   const mayClaim = () =>
-    claiming === null && !stopping() && limiter.busy + ready + (desk?.reserved().total ?? 0) <= limiter.total + lookAhead - refillAt(lookAhead) &&
+    claiming === null && !stopping() && limiter.busy + ready + (desk?.reserved().total ?? 0) <= limiter.total + ahead.size() - refillAt(ahead.size()) &&
     !(drained && opts.stopWhenEmpty) && performance.now() >= idleUntil
 
   /**
