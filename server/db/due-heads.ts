@@ -54,10 +54,12 @@ export interface Heads {
 }
 
 export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQuery): Promise<Heads> {
+  // Rows committed here while this read runs are told by touch(); what it read before them is not kept.
+  const since = o.pending?.mark()
   let endpoints = o.pending?.fresh() ?? null
   if (endpoints === null) {
     endpoints = caps.kind === 'mysql' ? await pendingEndpointIdsMysql(q) : await pendingEndpointIds(q)
-    o.pending?.remember(endpoints)
+    o.pending?.remember(endpoints, since)
   }
   const ofSkippedUsers = caps.kind === 'mysql' ? await ofUsers(q, endpoints, o) : new Set<string>()
   const skipUsers = new Set(o.skipUsers)
@@ -79,7 +81,7 @@ export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQ
   if (o.pending) {
     const fresh = new Map<string, DueHead[]>(toProbe.map((e) => [e, []]))
     for (const r of probed) fresh.get(r.endpoint_id)?.push(r)
-    for (const [e, heads] of fresh) o.pending.rememberHeads(e, heads, limitFor(e), o.nowMs)
+    for (const [e, heads] of fresh) o.pending.rememberHeads(e, heads, limitFor(e), o.nowMs, since)
     // Owners, for the next claim's depth (an endpoint never changes owner).
     for (const r of probed) if (o.pending.ownerOf(r.endpoint_id) === undefined) o.pending.rememberOwner(r.endpoint_id, r.user_id)
   }

@@ -22,8 +22,15 @@
 // process (the pick finds the row taken; the claim drops every head), or this runner giving rows
 // back (dropped too). Rows that became due since (new events of another process, retries whose
 // time came, expired leases) are newer than every cached one and are read once the endpoint's
-// heads are MAX_AGE_MS old by the claim's clock; a wake (new rows here) forgets them all, as it
-// forgets the list.
+// heads are MAX_AGE_MS old by the claim's clock. New rows committed here are told by endpoint
+// (touch): those endpoints are listed and probed again, the rest kept. Until 5 December every
+// ingest that left rows due forgot the whole list and every head: with 1,000 users waiting, each
+// claim during the load re-read 3,000 endpoints (~340 ms a claim). A wake without endpoints (the
+// poll, a redelivery) still forgets everything.
+//
+// A read in flight when endpoints are touched (or everything forgotten) must not store what it
+// read before the new rows were committed: each read takes a mark first, and its list and heads
+// are kept only for endpoints not touched since (touches add to the list it stores).
 
 /** One of an endpoint's first due rows, as the fair claim's first read gives it (due-heads.ts). */
 export interface DueHead {
@@ -40,10 +47,16 @@ const MAX_OWNERS = 10_000
 
 export class PendingEndpoints {
   private list: string[] | null = null
+  private listed = new Set<string>()
   private at = 0
   private readonly owners = new Map<string, string>()
   /** Per endpoint: its first due rows, how many were asked for, and the claim clock then. */
   private readonly heads = new Map<string, { rows: DueHead[]; limit: number; at: number }>()
+  /** Counts touches and forgets; a read's mark is its value when the read began. */
+  private epoch = 0
+  private forgotAt = 0
+  /** Endpoints touched, with the epoch of their latest touch (see mark()). */
+  private readonly touchedAt = new Map<string, number>()
 
   constructor(private readonly now: () => number = () => performance.now(), private readonly maxAgeMs = MAX_AGE_MS) {}
 
@@ -52,20 +65,47 @@ export class PendingEndpoints {
     return this.list !== null && this.now() - this.at < this.maxAgeMs ? this.list : null
   }
 
-  remember(list: string[]): void {
+  /**
+   * Taken before a read; pass it to remember() and rememberHeads(). A runner reads one claim at a
+   * time, so touches from before this read are settled (their heads dropped, their endpoints
+   * listed) and need not be kept.
+   */
+  mark(): number {
+    this.touchedAt.clear()
+    return this.epoch
+  }
+
+  remember(list: string[], since = this.epoch): void {
+    // Forgotten during the read: it may predate the new rows. The next claim reads again.
+    if (this.forgotAt > since) return
     this.list = list
+    this.listed = new Set(list)
     this.at = this.now()
+    for (const [e, at] of this.touchedAt) if (at > since) this.add(e)
     // Endpoints no longer listed have no pending rows: nothing of theirs to keep.
     if (this.heads.size > 0) {
-      const listed = new Set(list)
-      for (const e of this.heads.keys()) if (!listed.has(e)) this.heads.delete(e)
+      for (const e of this.heads.keys()) if (!this.listed.has(e)) this.heads.delete(e)
     }
   }
 
-  /** New rows were committed here (a wake): read the list and every endpoint's heads again at the next claim. */
+  /** Rows may have become due anywhere (the poll, a redelivery): read the list and every endpoint's heads again at the next claim. */
   forget(): void {
+    this.epoch += 1
+    this.forgotAt = this.epoch
     this.list = null
+    this.listed = new Set()
     this.heads.clear()
+    this.touchedAt.clear()
+  }
+
+  /** New rows of these endpoints were committed here: list them, and probe them again at the next claim. */
+  touch(endpointIds: Iterable<string>): void {
+    this.epoch += 1
+    for (const e of endpointIds) {
+      this.touchedAt.set(e, this.epoch)
+      this.heads.delete(e)
+      this.add(e)
+    }
   }
 
   /** The endpoint's first `limit` due rows as last read, if read with at least that limit less than maxAgeMs ago (claim clock). */
@@ -75,7 +115,8 @@ export class PendingEndpoints {
     return h.rows.length > limit ? h.rows.slice(0, limit) : h.rows
   }
 
-  rememberHeads(endpointId: string, rows: DueHead[], limit: number, nowMs: number): void {
+  rememberHeads(endpointId: string, rows: DueHead[], limit: number, nowMs: number, since = this.epoch): void {
+    if (this.forgotAt > since || (this.touchedAt.get(endpointId) ?? 0) > since) return
     this.heads.set(endpointId, { rows, limit, at: nowMs })
   }
 
@@ -96,5 +137,11 @@ export class PendingEndpoints {
   rememberOwner(endpointId: string, userId: string): void {
     if (this.owners.size >= MAX_OWNERS) this.owners.clear()
     this.owners.set(endpointId, userId)
+  }
+
+  private add(endpointId: string): void {
+    if (this.list === null || this.listed.has(endpointId)) return
+    this.list.push(endpointId)
+    this.listed.add(endpointId)
   }
 }

@@ -37,9 +37,11 @@ export interface HandOffDeskOptions {
   lookAhead: number
   /**
    * After a commit: `handedOff` jobs wait in the inbox (start the loop if it is not running), and
-   * `leftDue` rows were written due for the claim path (wake it).
+   * `leftDue` rows were written due for the claim path (wake it). `dueEndpoints`: the endpoints
+   * of every row written due, those refused for want of their own slot included (the runner's
+   * remembered heads of those endpoints no longer hold their first rows).
    */
-  onCommitted(handedOff: number, leftDue: number): void
+  onCommitted(handedOff: number, leftDue: number, dueEndpoints: ReadonlySet<string>): void
 }
 
 /** A reserved delivery: its id, whose it is and where it goes. */
@@ -173,7 +175,7 @@ export class HandOffDesk {
   }
 
   /** Called by Ticket.commit after the COMMIT: the jobs go to the loop (reservations stay until taken). */
-  accept(jobs: Job[], leftDue: number): void {
+  accept(jobs: Job[], leftDue: number, dueEndpoints: Set<string> = new Set()): void {
     if (this.closed && jobs.length > 0) {
       // The loop stopped while this transaction ran: give the rows back now rather than leave
       // them leased until the lease ends.
@@ -181,10 +183,11 @@ export class HandOffDesk {
       void releaseClaims(this.o.db, jobs.map((j) => j.claim), this.o.clock.now()).catch((err) => {
         this.o.log.warn('could not give back handed-off deliveries', { error: (err as Error).message })
       })
+      for (const j of jobs) dueEndpoints.add(j.claim.endpoint_id)
       jobs = []
     }
     this.inbox.push(...jobs)
-    if (jobs.length > 0 || leftDue > 0) this.o.onCommitted(jobs.length, leftDue)
+    if (jobs.length > 0 || leftDue > 0 || dueEndpoints.size > 0) this.o.onCommitted(jobs.length, leftDue, dueEndpoints)
   }
 
   unreserve(c: Slot): void {
@@ -204,6 +207,8 @@ class Ticket implements HandOff {
   private candidates = 0
   /** Candidates refused for want of a slot of their own user or endpoint: no wake for them. */
   private blocked = 0
+  /** Endpoints of the candidates not handed off: their rows are written due. */
+  private readonly dueEndpoints = new Set<string>()
   private done = false
 
   constructor(private readonly desk: HandOffDesk) {}
@@ -213,7 +218,11 @@ class Ticket implements HandOff {
     const { leases, blocked } = this.desk.reserve(rows)
     this.candidates += rows.length
     this.blocked += blocked
-    rows.forEach((row, i) => { const lease = leases[i]; if (lease) this.planned.push({ row, lease }) })
+    rows.forEach((row, i) => {
+      const lease = leases[i]
+      if (lease) this.planned.push({ row, lease })
+      else this.dueEndpoints.add(row.endpoint_id)
+    })
     return leases
   }
 
@@ -221,7 +230,7 @@ class Ticket implements HandOff {
     if (this.done) return
     this.done = true
     const jobs = this.planned.map(({ row, lease }) => handedOffJob(row, lease))
-    this.desk.accept(jobs, this.candidates - jobs.length - this.blocked)
+    this.desk.accept(jobs, this.candidates - jobs.length - this.blocked, this.dueEndpoints)
   }
 
   cancel(): void {

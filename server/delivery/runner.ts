@@ -47,7 +47,7 @@ export interface RunOptions {
   startDrained?: boolean
   /** Kept by the caller across passes, so its endpoint copies (≤ 1 s old) serve the next pass too. */
   guard?: EndpointGuard
-  /** Likewise the claims' list of endpoints with pending rows (≤ 1 s old, forgotten on a wake). */
+  /** Likewise the claims' list of endpoints with pending rows (≤ 1 s old; the caller touches or forgets it when rows are committed). */
   pending?: PendingEndpoints
 }
 
@@ -123,9 +123,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     }
   })
   const guard = opts.guard ?? new EndpointGuard(db, config)
+  // The caller that keeps one across passes tells it of new rows (scheduler.ts: touch, forget).
   const pending = opts.pending ?? new PendingEndpoints()
-  // A pass that starts by claiming was woken (new rows, or the poll): read the list afresh.
-  if (!opts.startDrained) pending.forget()
   const desk = opts.handOff
   // Jobs claimed but not started, with when they were queued (wall ms). They wait only for a
   // global slot: a job whose user or endpoint is at its cap is given back at once, never parked.
@@ -424,7 +423,6 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
         drained = false
         idleUntil = 0
         lastSeen = null
-        pending.forget()
         if (claiming) wokenDuringClaim = true
       }
       // Handed-off jobs start first, before a claim's statements take the connection.

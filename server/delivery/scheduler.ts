@@ -72,7 +72,9 @@ export function startScheduler(deps: EngineDeps, opts: SchedulerOptions = {}): D
 
   const desk = new HandOffDesk({
     db: deps.db, clock: deps.clock, log: deps.log, limiter: deps.limiter, owner, leaseMs, lookAhead: deps.config.concurrency,
-    onCommitted(handedOff, leftDue) {
+    onCommitted(handedOff, leftDue, dueEndpoints) {
+      // Only these endpoints have new rows: the runner keeps what it knows of the others.
+      if (dueEndpoints.size > 0) pending.touch(dueEndpoints)
       if (leftDue > 0) setImmediate(() => pass(true))
       // At once, not after setImmediate: the running pass (or a new one) takes the jobs on its
       // next turn, which comes after the ingest answers are written anyway (they resolve first).
@@ -80,12 +82,15 @@ export function startScheduler(deps: EngineDeps, opts: SchedulerOptions = {}): D
     },
   })
 
-  const timer = setInterval(() => pass(true), opts.pollMs ?? 1_000)
+  // The poll and a plain wake (a redelivery, a replay) may find rows due anywhere: retries whose
+  // time came, another process's rows. The runner reads its list and heads afresh for them.
+  const wakeAll = () => { pending.forget(); pass(true) }
+  const timer = setInterval(wakeAll, opts.pollMs ?? 1_000)
   timer.unref()
 
   return {
     // setImmediate: the ingest answer is sent first, then the first attempts start.
-    wake: () => { setImmediate(() => pass(true)) },
+    wake: () => { setImmediate(wakeAll) },
     openHandOff: () => (stopped ? null : desk.open()),
     async stop() {
       stopped = true

@@ -74,7 +74,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const pending = new PendingEndpoints(() => clock)
       expect((await claim(t.db, pending, 'r')).claims.map((c) => c.endpoint_id)).toEqual([a])
 
-      // Committed by this process: the runner's wake forgets the list.
+      // Committed here, told without endpoints (a redelivery, the poll): the list is forgotten.
       const b = await seedEndpoint(t.db, { userId: 'u2', at: NOW })
       await seedPair(t.db, { userId: 'u2', endpointId: b, at: NOW })
       pending.forget()
@@ -85,6 +85,50 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       await seedPair(t.db, { userId: 'u3', endpointId: c, at: NOW })
       clock += MAX_AGE_MS
       expect((await claim(t.db, pending, 'r')).claims.map((x) => x.endpoint_id)).toEqual([c])
+    })
+
+    it("after new rows of one endpoint are committed here, probes only that endpoint again and claims its row in turn", async () => {
+      const { endpoints, rows } = await sixUsers()
+      const pending = new PendingEndpoints(() => 0)
+      const { db, probes, lookups } = counting()
+      const oneEach = (owner: string) => claimFair(db, { owner, nowMs: NOW + 1_000, limit: 2, leaseMs: LEASE, fair: { ...fair(pending), perEndpoint: 1 } })
+      expect((await oneEach('r')).claims.map((c) => c.id)).toEqual([rows.get(endpoints[0]!)![0], rows.get(endpoints[1]!)![0]])
+      const [listed, probed] = [lookups(), probes()]
+      // A seventh user's event, older than the others' remaining rows, committed by this process:
+      // the desk tells the runner its endpoint (scheduler.ts), not "forget everything".
+      const fresh = await seedEndpoint(t.db, { userId: 'u6', at: NOW })
+      const { deliveryId } = await seedPair(t.db, { userId: 'u6', endpointId: fresh, at: NOW - 5_000 })
+      pending.touch([fresh])
+      const next = await oneEach('r')
+      // The two endpoints whose rows were taken, and the new one; no new list.
+      expect(probes() - probed).toBe(3)
+      expect(lookups()).toBe(listed)
+      expect(next.claims.map((c) => c.id)).toEqual([deliveryId, rows.get(endpoints[2]!)![0]])
+    })
+
+    it('does not keep what a read in flight found for an endpoint touched meanwhile, nor a list read while everything was forgotten', () => {
+      const p = new PendingEndpoints(() => 0)
+      const row = (e: string) => ({ id: `d_${e}`, endpoint_id: e, user_id: 'u', next_attempt_at: NOW })
+      const since = p.mark()
+      // The read found a and b with nothing due of b; then b's new rows were committed here.
+      p.touch(['b'])
+      p.remember(['a', 'b'], since)
+      p.rememberHeads('a', [row('a')], 1, NOW, since)
+      p.rememberHeads('b', [], 1, NOW, since)
+      expect(p.headsOf('a', NOW, 1)).toEqual([row('a')])
+      expect(p.headsOf('b', NOW, 1)).toBeUndefined()
+      // A touch of an endpoint the read did not list adds it to the list.
+      const again = p.mark()
+      p.touch(['c'])
+      p.remember(['a'], again)
+      expect(p.fresh()).toEqual(['a', 'c'])
+      // Forgotten during a read: neither its list nor its heads are kept.
+      const third = p.mark()
+      p.forget()
+      p.remember(['a'], third)
+      p.rememberHeads('a', [row('a')], 1, NOW, third)
+      expect(p.fresh()).toBeNull()
+      expect(p.headsOf('a', NOW, 1)).toBeUndefined()
     })
 
     it('still asks a left-out user whether it has rows due, from the owners it remembers', async () => {

@@ -231,9 +231,10 @@ describe('the hand-off desk', () => {
     // claims in a 15 s noisy-neighbour half on SQLite).
     const limiter = new SendLimiter(2, 2, 1)
     let leftDue = -1
+    let told = new Set<string>()
     const desk = new HandOffDesk({
       db: t.db, clock: manualClock(), log: createLogger({ level: 'silent' }), limiter, owner: 'me', leaseMs: 60_000, lookAhead: 0,
-      onCommitted(_handedOff, due) { leftDue = due },
+      onCommitted(_handedOff, due, endpoints) { leftDue = due; told = new Set(endpoints) },
     })
     limiter.start('noisy', 'hang-1')
     limiter.start('noisy', 'hang-2')
@@ -244,5 +245,7 @@ describe('the hand-off desk', () => {
     // for one of its own sends to end.
     expect(leftDue).toBe(1)
     expect(desk.takeBlocked()).toEqual(['u:noisy'])
+    // Every endpoint that got a due row is told, so the loop probes those again and keeps the rest.
+    expect(told).toEqual(new Set(['hang-3', 'hang-4', 'ok-1']))
   })
 })
