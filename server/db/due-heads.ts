@@ -128,7 +128,7 @@ function depthFor(endpoints: readonly string[], o: HeadsQuery, skipUsers: Readon
 async function pendingEndpointIdsMysql(q: Kysely<Database>): Promise<string[]> {
   // Until 5 December this was one index dive per endpoint (select min(endpoint_id) … > ?), each its
   // own round trip: 3,000 waiting endpoints (1,000 users) took 260–470 ms of dives once a second,
-  // and their backlog went out at 366–479/s (bench/README.md, "Many users"). Read this way, 8–20 ms.
+  // and their backlog went out at 366–479/s (bench/README.md, "Many users"). Read this way, 7–21 ms.
   // The ORDER BY must not name `status`: with it MariaDB 10.11 sorted the whole range ("Using
   // filesort", 13 s beside 150,000 due rows) rather than read the index in order. Not a GROUP BY:
   // MariaDB reads that by a loose index scan only when its statistics say so (beside 50,000 rows
@@ -183,8 +183,17 @@ async function ofUsers(q: Kysely<Database>, endpoints: readonly string[], o: Hea
 
 /** Endpoint ids per round of the loose scan; the recursion stays far below any limit. */
 const ROUND = 200
-/** Endpoints read per statement when taking their first due rows. */
+/** MySQL: endpoints read per statement when taking their first due rows (one round trip each). */
 const PROBE_CHUNK = 100
+/**
+ * SQLite: the sizes of the probe statements, largest first. SQLite keeps a compiled statement per
+ * text (sqlite-statements.ts), and a member of the UNION costs ~2.6 KB of its memory, outside V8's
+ * heap: with chunks of any length up to 100 and each member's limit written into the text, the
+ * cache held dozens of 100-member statements (~260 KB each) at 1,000 users. Three sizes and the
+ * limit as a parameter make three texts; a statement costs no round trip here, so more of them
+ * cost little.
+ */
+const SQLITE_CHUNKS = [32, 8, 1] as const
 
 /**
  * Each endpoint's first `limitFor(endpoint)` due rows. An endpoint left out (or, on MySQL, known to
@@ -196,18 +205,22 @@ async function probedHeads(
 ): Promise<DueHead[]> {
   // MariaDB, left to itself, read a probe by deliveries_claim (every due row oldest first, filtered
   // by endpoint: 600 ms beside 50,000 older rows of others), so the index is named.
-  const from = caps.kind === 'mysql' ? sql`deliveries force index (deliveries_due_by_endpoint)` : sql`deliveries`
+  const mysql = caps.kind === 'mysql'
+  const from = mysql ? sql`deliveries force index (deliveries_due_by_endpoint)` : sql`deliveries`
   const out: DueHead[] = []
-  for (let i = 0; i < endpoints.length; i += PROBE_CHUNK) {
-    const probes = endpoints.slice(i, i + PROBE_CHUNK).map((e, n) => {
+  for (let i = 0; i < endpoints.length;) {
+    const left = endpoints.length - i
+    const size = mysql ? Math.min(PROBE_CHUNK, left) : SQLITE_CHUNKS.find((n) => n <= left)!
+    const probes = endpoints.slice(i, i + size).map((e, n) => {
       const limit = limitFor(e)
       const probe = sql`select id, endpoint_id, user_id, next_attempt_at from ${from}
         where status = 'pending' and endpoint_id = ${e} and next_attempt_at <= ${o.nowMs}
-        order by next_attempt_at, id limit ${sql.lit(limit)}`
+        order by next_attempt_at, id limit ${mysql ? sql.lit(limit) : limit}`
       // SQLite allows no parentheses around the members of a UNION, only derived tables
       // (co-routines); MySQL needs the parentheses for a member's own ORDER BY and LIMIT.
-      return caps.kind === 'mysql' ? sql`(${probe})` : sql`select * from (${probe}) as ${sql.raw(`p${n}`)}`
+      return mysql ? sql`(${probe})` : sql`select * from (${probe}) as ${sql.raw(`p${n}`)}`
     })
+    i += size
     const res = await sql<DueHead>`${sql.join(probes, sql` union all `)}`.execute(q)
     out.push(...res.rows)
   }

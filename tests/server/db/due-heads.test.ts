@@ -21,14 +21,15 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const limits: number[] = []
       const plugin: KyselyPlugin = {
         transformQuery: ({ node }) => {
-          // A probe is a raw fragment ending in "id limit " followed by the limit as a literal.
+          // A probe is a raw fragment ending in "id limit " followed by the limit.
           const walk = (n: unknown): void => {
             if (!n || typeof n !== 'object') return
             const raw = n as { kind?: string; sqlFragments?: string[]; parameters?: unknown[]; value?: unknown }
             if (raw.kind === 'RawNode' && raw.sqlFragments && raw.parameters) {
               raw.sqlFragments.forEach((f, i) => {
                 if (!f.endsWith('order by next_attempt_at, id limit ')) return
-                const lit = JSON.stringify(raw.parameters![i]).match(/"value":(\d+),"immediate":true/)
+                // MySQL writes the limit into the text, SQLite passes it as a parameter.
+                const lit = JSON.stringify(raw.parameters![i]).match(/"value":(\d+)/)
                 if (lit) limits.push(Number(lit[1]))
               })
             }

@@ -41,12 +41,12 @@ describe('sqlite statement cache', () => {
 
   it('keeps statements up to a total of placeholders, dropping the least recently used', () => {
     const { database, prepares } = counted()
-    const cached = withStatementCache(database, { placeholders: 25 })
+    const cached = withStatementCache(database, { placeholders: 70 })
     const inList = (n: number) => `select x from t where x in (${Array(n).fill('?').join(', ')})`
-    cached.prepare(inList(10)).all(Array(10).fill(1)) // 11 with the statement itself
-    cached.prepare(inList(11)).all(Array(11).fill(1)) // 12: 23 kept
+    cached.prepare(inList(10)).all(Array(10).fill(1)) // 26: 10, one for the statement, 15 for its SELECT
+    cached.prepare(inList(11)).all(Array(11).fill(1)) // 27: 53 kept
     cached.prepare(inList(10)) // used again: now the newest
-    cached.prepare(inList(2)) // 3 more would make 26: drops the 11-list
+    cached.prepare(inList(2)) // 18 more would make 71: drops the 11-list
     expect(prepares()).toBe(3)
     cached.prepare(inList(10))
     cached.prepare(inList(2))
@@ -65,6 +65,21 @@ describe('sqlite statement cache', () => {
     cached.prepare(insert).run(Array.from({ length: rows }, (_, i) => i))
     expect(prepares()).toBe(2)
     expect(cached.prepare('select count(*) as n from t').get()).toEqual({ n: 2 * rows })
+    cached.close()
+  })
+
+  it('weighs each SELECT as compiled code: a UNION of a hundred probes with few placeholders is not kept', () => {
+    // ~260 KB of SQLite's memory each (server/db/due-heads.ts); counted by placeholders alone, the
+    // cache kept dozens of them with 1,000 users waiting.
+    const { database, prepares } = counted()
+    const cached = withStatementCache(database)
+    const probe = (n: number) => `select * from (select x from t where x = ? limit 1) as p${n}`
+    const union = Array.from({ length: 100 }, (_, n) => probe(n)).join(' union all ')
+    for (let i = 0; i < 2; i++) cached.prepare(union).all(Array(100).fill(1))
+    expect(prepares()).toBe(2)
+    const small = Array.from({ length: 8 }, (_, n) => probe(n)).join(' union all ')
+    for (let i = 0; i < 2; i++) cached.prepare(small).all(Array(8).fill(1))
+    expect(prepares()).toBe(3)
     cached.close()
   })
 
