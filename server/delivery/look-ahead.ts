@@ -7,7 +7,8 @@
 // of probes, fair pick and lease and brought 8 jobs, which 4 slots sent in ~2 ms; the runner then
 // sent nothing for the rest of the claim, and the backlog went out at ~700/s (bench/README.md,
 // "Many users"). A claim's cost barely grows with the rows it takes, so the look-ahead covers
-// what the slots send while a claim is in flight, twice over: sends finished per ms × claim ms × 2.
+// what the slots send while a claim is in flight, COVER times over: sends finished per ms × claim
+// ms × COVER.
 //
 // Never less than the two rounds, never more than MAX, and never more than the slots send in half
 // of LOCAL_WAIT_MS: a held job that cannot start within that wait is given back (runner.ts).
@@ -17,6 +18,14 @@ export const MAX_LOOK_AHEAD = 200
 
 /** Weight of the newest sample in the running averages. */
 const WEIGHT = 0.25
+
+/**
+ * Four, not two: on SQLite the claim runs on the thread that sends, so it is not only a wait the
+ * held jobs must bridge but time taken from the sends. With two, the SQLite runner at 1,000 users
+ * never got past two rounds (claims of ~4.7 ms at 0.8 sends a ms: 7.5 jobs) and claimed 86 times
+ * a second for ~9 rows, 40 % of the thread; with four, ~40 rows a claim and 20 % of it.
+ */
+const COVER = 4
 
 export class LookAhead {
   private claimMs = 0
@@ -54,7 +63,7 @@ export class LookAhead {
 
   /** Jobs to keep claimed ahead of the free slots now. */
   size(): number {
-    const cover = Math.ceil(this.perMs * this.claimMs * 2)
+    const cover = Math.ceil(this.perMs * this.claimMs * COVER)
     const waitBound = Math.floor((this.perMs * this.localWaitMs) / 2)
     return Math.max(this.base, Math.min(MAX_LOOK_AHEAD, cover, waitBound))
   }

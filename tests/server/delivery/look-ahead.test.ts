@@ -1,5 +1,5 @@
 // How many claimed jobs a runner keeps ahead of its free slots (server/delivery/look-ahead.ts): two
-// rounds of the cap while claims are quick, enough to cover a slow claim twice over when they are not.
+// rounds of the cap while claims are quick, enough to cover a slow claim four times over when they are not.
 import { describe, expect, it } from 'vitest'
 import { LookAhead, MAX_LOOK_AHEAD } from '../../../server/delivery/look-ahead.js'
 
@@ -23,15 +23,15 @@ describe('the look-ahead of a runner', () => {
 
   it('keeps two rounds while a claim takes less time than the slots need to send them', () => {
     const { ahead, period } = fourSlots()
-    // One user's backlog: claims of 1 ms, 4 sends a millisecond.
-    for (let i = 0; i < 10; i++) period(8, 2, 1)
+    // One user's backlog: claims of half a millisecond, 4 sends a millisecond.
+    for (let i = 0; i < 10; i++) period(8, 2, 0.5)
     expect(ahead.size()).toBe(8)
   })
 
-  it('covers a slow claim twice over: 10 ms claims while 0.8 sends a millisecond end keep 16 jobs ahead', () => {
+  it('covers a slow claim four times over: 10 ms claims while 0.8 sends a millisecond end keep 32 jobs ahead', () => {
     const { ahead, period } = fourSlots()
     for (let i = 0; i < 10; i++) period(8, 10, 10)
-    expect(ahead.size()).toBe(16)
+    expect(ahead.size()).toBe(32)
   })
 
   it('grows as the runner sends faster, up to its largest claim', () => {
@@ -50,8 +50,8 @@ describe('the look-ahead of a runner', () => {
 
   it('never holds more than the slots send in half of the wait a held job is allowed', () => {
     const { ahead, period } = fourSlots()
-    // Claims of 400 ms while 0.1 sends a millisecond end: covering them would be 80 jobs, which
-    // these slots take 800 ms to send; a job held 1 s is given back.
+    // Claims of 400 ms while 0.1 sends a millisecond end: covering them would be 160 jobs, which
+    // these slots take 1.6 s to send; a job held 1 s is given back.
     for (let i = 0; i < 10; i++) period(40, 400, 400)
     expect(ahead.size()).toBe(50)
   })
