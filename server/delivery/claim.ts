@@ -6,9 +6,8 @@ import type { Db } from '../db/connect.js'
 import type { Database } from '../db/schema.js'
 import { writeTransaction } from '../db/write-first.js'
 import { dueHeads, type Heads } from '../db/due-heads.js'
-import type { DueHead } from '../db/pending-endpoints.js'
 import type { DialectCaps } from '../db/dialect.js'
-import type { PendingEndpoints } from '../db/pending-endpoints.js'
+import type { DueHead, PendingEndpoints } from '../db/pending-endpoints.js'
 
 export interface Claim {
   id: string

@@ -175,7 +175,7 @@ export class HandOffDesk {
   }
 
   /** Called by Ticket.commit after the COMMIT: the jobs go to the loop (reservations stay until taken). */
-  accept(jobs: Job[], leftDue: number, dueEndpoints: Set<string> = new Set()): void {
+  accept(jobs: Job[], leftDue: number, dueEndpoints: Set<string>): void {
     if (this.closed && jobs.length > 0) {
       // The loop stopped while this transaction ran: give the rows back now rather than leave
       // them leased until the lease ends.

@@ -100,7 +100,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   const { db, config, clock, log, limiter } = deps
   const leaseMs = opts.leaseMs ?? leaseMsFor(config.deliveryTimeoutMs)
   // Batches of 50–200 are where MariaDB claims stop being the bottleneck; a claim asks for twice
-  // what is missing from the free slots plus the look-ahead, at most this many.
+  // what is missing from the free slots plus the look-ahead, at most this many or the look-ahead
+  // if that is larger.
   const batchSize = Math.min(200, Math.max(10, config.concurrency * 4))
   // At least two rounds of look-ahead: the next claim is asked for while a full round is still
   // held, so its round trip (a few ms, more when the database shares the cores) ends before the
@@ -325,9 +326,11 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   // Only once the look-ahead has run down by refillAt of it, so claims come in batches, not one
   // per finished send.
   let ready = 0
-  const mayClaim = () =>
-    claiming === null && !stopping() && limiter.busy + ready + (desk?.reserved().total ?? 0) <= limiter.total + ahead.size() - refillAt(ahead.size()) &&
-    !(drained && opts.stopWhenEmpty) && performance.now() >= idleUntil
+  const mayClaim = () => {
+    const lookAhead = ahead.size()
+    return claiming === null && !stopping() && limiter.busy + ready + (desk?.reserved().total ?? 0) <= limiter.total + lookAhead - refillAt(lookAhead) &&
+      !(drained && opts.stopWhenEmpty) && performance.now() >= idleUntil
+  }
 
   /**
    * Starts what can start, in turns. A job whose user or endpoint is at its cap here waits for its
