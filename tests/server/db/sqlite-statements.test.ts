@@ -42,17 +42,46 @@ describe('sqlite statement cache', () => {
   it('keeps statements up to a total of placeholders, dropping the least recently used', () => {
     const { database, prepares } = counted()
     const cached = withStatementCache(database, { placeholders: 70 })
-    const inList = (n: number) => `select x from t where x in (${Array(n).fill('?').join(', ')})`
-    cached.prepare(inList(10)).all(Array(10).fill(1)) // 26: 10, one for the statement, 15 for its SELECT
-    cached.prepare(inList(11)).all(Array(11).fill(1)) // 27: 53 kept
-    cached.prepare(inList(10)) // used again: now the newest
-    cached.prepare(inList(2)) // 18 more would make 71: drops the 11-list
+    const anyOf = (n: number) => `select x from t where ${Array(n).fill('x = ?').join(' or ')}`
+    cached.prepare(anyOf(10)).all(Array(10).fill(1)) // 26: 10, one for the statement, 15 for its SELECT
+    cached.prepare(anyOf(11)).all(Array(11).fill(1)) // 27: 53 kept
+    cached.prepare(anyOf(10)) // used again: now the newest
+    cached.prepare(anyOf(2)) // 18 more would make 71: drops the 11-term one
     expect(prepares()).toBe(3)
-    cached.prepare(inList(10))
-    cached.prepare(inList(2))
+    cached.prepare(anyOf(10))
+    cached.prepare(anyOf(2))
     expect(prepares()).toBe(3)
-    cached.prepare(inList(11))
+    cached.prepare(anyOf(11))
     expect(prepares()).toBe(4)
+    cached.close()
+  })
+
+  it('compiles one text for in lists of 9 to 16 values, and each still reads and writes only its own rows', () => {
+    const { database, prepares } = counted()
+    const cached = withStatementCache(database)
+    database.exec(`insert into t (x) values ${Array.from({ length: 40 }, (_, i) => `(${i})`).join(', ')}`)
+    const inList = (n: number) => `select x from t where x in (${Array(n).fill('?').join(', ')}) and x < ? order by x`
+    for (let n = 9; n <= 16; n++) {
+      const ids = Array.from({ length: n }, (_, i) => i * 2)
+      expect(cached.prepare(inList(n)).all([...ids, 100])).toEqual(ids.map((x) => ({ x })))
+      // The parameter after the list keeps its place: only ids under 10 this time.
+      expect(cached.prepare(inList(n)).all([...ids, 10])).toEqual([0, 2, 4, 6, 8].map((x) => ({ x })))
+    }
+    expect(prepares()).toBe(1)
+    const update = (n: number) => `update t set x = x + 1000 where x in (${Array(n).fill('?').join(', ')})`
+    expect(cached.prepare(update(9)).run(Array.from({ length: 9 }, (_, i) => i + 1)).changes).toBe(9)
+    expect(cached.prepare(update(12)).run(Array.from({ length: 12 }, (_, i) => i + 20)).changes).toBe(12)
+    expect(prepares()).toBe(2)
+    expect(cached.prepare('select count(*) as n from t where x >= 1000').get()).toEqual({ n: 21 })
+    cached.close()
+  })
+
+  it('runs a text as written when its parameters do not match its placeholders (a ? inside a literal)', () => {
+    const { database } = counted()
+    const cached = withStatementCache(database)
+    database.exec('insert into t (x) values (1), (2), (3)')
+    const text = `select 'why?' as q, x from t where x in (${Array(9).fill('?').join(', ')}) order by x`
+    expect(cached.prepare(text).all([1, 2, 3, 4, 5, 6, 7, 8, 9])).toEqual([1, 2, 3].map((x) => ({ q: 'why?', x })))
     cached.close()
   })
 
