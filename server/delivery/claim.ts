@@ -83,11 +83,25 @@ export interface FairShare {
 }
 
 /**
- * Rounds of work a runner may hold per user and endpoint that have room: up to FAIR_DEPTH × their
- * cap, so one claim round trip feeds several sends. Hand-off (hand-off.ts) takes no more than this
- * either, so an ingest can never give one user more than a claim would have.
+ * Rounds of work a runner may hold waiting per user and endpoint that have room: up to FAIR_DEPTH ×
+ * their cap behind the round being sent, so one claim round trip feeds several sends. Hand-off
+ * (hand-off.ts) takes no more than this either, so an ingest can never give one user more than a
+ * claim would have.
  */
 export const FAIR_DEPTH = 4
+
+/**
+ * Jobs a runner may hold of one user or endpoint with a cap of `cap` in flight: the round being
+ * sent and FAIR_DEPTH rounds waiting behind it. The last of those starts after FAIR_DEPTH sends'
+ * time, which runner.ts keeps within its local wait (STUCK_MS).
+ *
+ * Why the round being sent is not one of the FAIR_DEPTH (it was until 5 December, night): with one
+ * user at a cap of 64 draining a backlog on MariaDB, a claim took ~20 ms and could take only what
+ * the 256 left after the jobs held and sending, ~126 rows, while the slots sent ~130 meanwhile. The
+ * worker claimed back to back and its sends ran dry while each claim lasted: ~6,000 deliveries a
+ * second at most (bench/README.md, run AI, F3).
+ */
+export const heldAtMost = (cap: number) => cap * (FAIR_DEPTH + 1)
 
 /** A fair claim whose picks were all taken by another claimer in between is tried again, this often. */
 const FAIR_TRIES = 3

@@ -11,7 +11,7 @@
 // Capacity is reserved before the insert, not checked after the commit: a row written leased but
 // with no slot to go to would sit unsent until the runner gave it back (one more write), and meanwhile
 // a claim could fill the slots it was counted against. The reservation is bounded as a claim is
-// (claim.ts FAIR_DEPTH rounds per user and endpoint), with free global slots plus one round of
+// (claim.ts heldAtMost per user and endpoint), with free global slots plus one round of
 // look-ahead where the runner's claims keep two (runner.ts), and users or endpoints with no free slot at all, or over their rate limit, get
 // nothing: their rows stay ordinary due rows for the claim path, so a noisy user's hanging
 // endpoints gain nothing through hand-off. A handed-off job that cannot start within the runner's
@@ -19,7 +19,7 @@
 import type { Clock } from '../clock.js'
 import type { Db } from '../db/connect.js'
 import type { Logger } from '../log.js'
-import { FAIR_DEPTH, type Claim } from './claim.js'
+import { heldAtMost, type Claim } from './claim.js'
 import type { SendLimiter } from './limiter.js'
 import type { Job } from './prepare.js'
 import { releaseClaims } from './release.js'
@@ -132,8 +132,8 @@ export class HandOffDesk {
     }
     for (const j of held) countReady(j.claim.user_id, j.claim.endpoint_id)
     for (const r of this.reservedRows.values()) countReady(r.user_id, r.endpoint_id)
-    const perUser = limiter.perUser * FAIR_DEPTH
-    const perEndpoint = limiter.perEndpoint * FAIR_DEPTH
+    const perUser = heldAtMost(limiter.perUser)
+    const perEndpoint = heldAtMost(limiter.perEndpoint)
     const leases = rows.map((r): HandOffLease | null => {
       const userBusy = limiter.userBusy(r.user_id)
       const endpointBusy = limiter.endpointBusy(r.endpoint_id)

@@ -10,7 +10,7 @@ import { buildDeliveryHeaders } from '../signing/headers.js'
 import { withCustomHeaders } from '../endpoints/custom-headers.js'
 import { AckQueue } from './ack-queue.js'
 import { LookAhead } from './look-ahead.js'
-import { claimFair, FAIR_DEPTH, leaseMsFor, type FairShare } from './claim.js'
+import { claimFair, FAIR_DEPTH, heldAtMost, leaseMsFor, type FairShare } from './claim.js'
 import { EndpointGuard } from './endpoint-guard.js'
 import { afterSend } from './outcome.js'
 import { prepareJobs, type Job } from './prepare.js'
@@ -71,15 +71,16 @@ export function newOwnerId(): string {
 /** A claimed job that cannot start within this long (every slot busy) is given back. */
 const LOCAL_WAIT_MS = 1_000
 /**
- * Rounds of work a claim may take per user and endpoint (claim.ts FAIR_DEPTH), less what this
- * runner holds of them. Users or endpoints at their cap with a send running STUCK_MS or more (e.g.
- * hanging) get nothing.
+ * Rounds of work a claim may take per user and endpoint behind the round being sent (claim.ts
+ * FAIR_DEPTH, heldAtMost), less what this runner holds of them. Users or endpoints at their cap
+ * with a send running STUCK_MS or more (e.g. hanging) get nothing.
  */
 const DEPTH = FAIR_DEPTH
 /**
  * A user or endpoint at its cap here is left out of claims once one of its sends has run this
- * long: rows claimed for it would wait past LOCAL_WAIT_MS and be given back. DEPTH rounds must
- * clear within LOCAL_WAIT_MS, so a send may take LOCAL_WAIT_MS / DEPTH. One at its cap with only
+ * long: rows claimed for it would wait past LOCAL_WAIT_MS and be given back. The DEPTH rounds
+ * waiting behind the one being sent must clear within LOCAL_WAIT_MS, so a send may take
+ * LOCAL_WAIT_MS / DEPTH. One at its cap with only
  * younger sends is still claimed for (up to DEPTH rounds, less what it holds): when every slot was
  * skipped at its cap, a draining worker with one busy user claimed only after a slot freed, and
  * sent nothing while that claim's round trip lasted (MariaDB drain: no send in flight in 30 % of
@@ -259,8 +260,8 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
     // And the sends in flight: all of it is what this runner uses of each cap (FairShare.used).
     for (const u of limiter.busyUsers()) users.set(u, (users.get(u) ?? 0) + limiter.userBusy(u))
     for (const e of limiter.busyEndpoints()) endpoints.set(e, (endpoints.get(e) ?? 0) + limiter.endpointBusy(e))
-    const perUser = limiter.perUser * DEPTH
-    const perEndpoint = limiter.perEndpoint * DEPTH
+    const perUser = heldAtMost(limiter.perUser)
+    const perEndpoint = heldAtMost(limiter.perEndpoint)
     const skipUsers = new Set(limiter.stuckUsers(STUCK_MS))
     for (const [u, n] of users) if (n >= perUser) skipUsers.add(u)
     const skipEndpoints = new Set([...limiter.stuckEndpoints(STUCK_MS), ...limiter.rateLimitedEndpoints(clock.now())])

@@ -95,23 +95,23 @@ for (const dialect of dialects()) {
       }
     })
 
-    it('hands off no more than a claim would take (four rounds of the user cap); the rest is due and claimed as before', async () => {
-      // 1 slot per user: of five endpoints' deliveries four are handed off (one sends, three wait
-      // for it), the fifth stays due for the claim path.
-      const { app, loop } = await oneSlotUser(t.db, `${receiver.url}/hook`, 5)
+    it('hands off no more than a claim would take (the round being sent and four more of the user cap); the rest is due and claimed as before', async () => {
+      // 1 slot per user: of six endpoints' deliveries five are handed off (one sends, four wait
+      // for it), the sixth stays due for the claim path.
+      const { app, loop } = await oneSlotUser(t.db, `${receiver.url}/hook`, 6)
       try {
         // Each request is held a moment, so the rows are read while the first is still in flight
         // (a fast answer could otherwise complete it, clearing its lease, before the read). Not
-        // longer: the five go one at a time, and a job that waits over 1 s is given back (next test).
+        // longer: the six go one at a time, and a job that waits over 1 s is given back (next test).
         receiver.fallback = { status: 200, body: 'ok', delayMs: 150 }
         const event = await ingest(app)
         const rows = await t.db.db.selectFrom('deliveries').selectAll().where('event_id', '=', event.id).execute()
         const leased = rows.filter((r) => r.lease_owner !== null)
-        expect(leased).toHaveLength(4)
+        expect(leased).toHaveLength(5)
         expect(rows.filter((r) => r.lease_owner === null && Number(r.next_attempt_at) === app.clock.now())).toHaveLength(1)
-        await receiver.waitFor(5, 5_000)
-        await waitUntil(() => loop.total('succeeded') === 5, 5_000, 'all five recorded')
-        expect(loop.total('handedOff')).toBe(4)
+        await receiver.waitFor(6, 5_000)
+        await waitUntil(() => loop.total('succeeded') === 6, 5_000, 'all six recorded')
+        expect(loop.total('handedOff')).toBe(5)
         expect(loop.total('claimed')).toBe(1)
         expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([event.id]))
       } finally {

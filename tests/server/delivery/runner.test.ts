@@ -131,6 +131,23 @@ for (const dialect of dialects()) {
       expect(claims).toBeLessThanOrEqual(8)
     })
 
+    it('leases the round being sent and four rounds behind it, so one claim feeds five sends of a one-at-a-time endpoint', async () => {
+      // The default caps: one request at a time per endpoint. Until 5 December (night) the round
+      // being sent was one of the four, and a claim leased four rows here.
+      const h = harness(t.db)
+      const ep = await h.endpoint('backlogged', `${receiver.url}/held`)
+      for (let i = 0; i < 12; i++) await h.queue('backlogged', ep.id)
+      receiver.queue({ status: 200, body: 'ok', delayMs: 400 })
+      const before = receiver.received.length
+      const pass = h.run()
+      await waitUntil(() => receiver.received.length > before, 5_000, 'the first request', 5)
+      const leased = await t.db.db.selectFrom('deliveries').select('id')
+        .where('endpoint_id', '=', ep.id).where('status', '=', 'pending').where('lease_owner', '=', 'test-runner').execute()
+      expect(leased).toHaveLength(5)
+      const summary = await pass
+      expect(summary.succeeded).toBe(12)
+    })
+
     it("reads a busy user's next rows while all its slots are still sending, so its backlog never waits for a claim", async () => {
       // One user with one endpoint and 8 slots (as a worker with raised caps), answering in 20 ms.
       // The loop claims again when half a round is left. Before, a user with every slot busy was
