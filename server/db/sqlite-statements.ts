@@ -15,7 +15,7 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { widenInLists, widenParams, type WidenedText } from './sqlite-in-lists.js'
 
-/** Statements kept at most; `in (?, ?, …)` lists of every length are distinct texts. */
+/** Statements kept at most; each distinct text is one (`in` lists come in a few lengths: sqlite-in-lists.ts). */
 const MAX_STATEMENTS = 500
 /** Placeholders kept at most, all statements together: ~4 MB of compiled statements. */
 export const MAX_PLACEHOLDERS_KEPT = 40_000

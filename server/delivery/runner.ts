@@ -80,11 +80,10 @@ const DEPTH = FAIR_DEPTH
  * A user or endpoint at its cap here is left out of claims once one of its sends has run this
  * long: rows claimed for it would wait past LOCAL_WAIT_MS and be given back. The DEPTH rounds
  * waiting behind the one being sent must clear within LOCAL_WAIT_MS, so a send may take
- * LOCAL_WAIT_MS / DEPTH. One at its cap with only
- * younger sends is still claimed for (up to DEPTH rounds, less what it holds): when every slot was
- * skipped at its cap, a draining worker with one busy user claimed only after a slot freed, and
- * sent nothing while that claim's round trip lasted (MariaDB drain: no send in flight in 30 % of
- * 10 ms samples, 15 % since).
+ * LOCAL_WAIT_MS / DEPTH. One at its cap with only younger sends is still claimed for (up to DEPTH
+ * rounds, less what it holds): when every slot was skipped at its cap, a draining worker with one
+ * busy user claimed only after a slot freed, and sent nothing while that claim's round trip lasted
+ * (MariaDB drain: no send in flight in 30 % of 10 ms samples, 15 % since).
  */
 const STUCK_MS = LOCAL_WAIT_MS / DEPTH
 
