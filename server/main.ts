@@ -52,7 +52,9 @@ export async function main(): Promise<void> {
     process.stderr.write(`Cannot start: ${(err as Error).message}\n`)
     process.exit(1)
   }
-  const deps = buildDeps({ config, db, log, inProcessLoop: { leaseMs } })
+  // QSM_WEB_DELIVERY=false: no loop here, so no hand-off either; new deliveries are written due and
+  // a worker (or /tick) claims them.
+  const deps = buildDeps({ config, db, log, inProcessLoop: config.webDelivery ? { leaseMs } : undefined, alertLoop: true })
   const app = createApp(deps)
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverOptions() }, (info) => {
     printBanner({ config, port: info.port, wroteEnv, dbVersion: db.version })

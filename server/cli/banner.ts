@@ -28,6 +28,8 @@ export function printBanner(opts: { config: Config; port: number | undefined; wr
     : '  Alerts       off: set QSM_SMTP_URL to e-mail owners when an endpoint fails')
   const curl = (url: string) => `    curl -fsS --max-time ${config.tickBudgetSeconds + 30} "${url}/tick?token=${config.cronToken.slice(0, 4)}…"`
   const lines = ['', '  QSM Webhooks is running', '']
+  // Said first: with it off, nothing is sent until a worker or the cron line runs.
+  if (!config.webDelivery) lines.push('  Delivery     not from this process (QSM_WEB_DELIVERY=false): run `npx qsm-webhooks worker`', '               beside it, or the cron line below', '')
   if (base) {
     const dashboard = config.dashboardUrl.startsWith(config.publicUrl) && !config.publicUrlSet ? `${base}/dashboard/` : config.dashboardUrl
     lines.push(`  API          ${base}/v1`, `  Dashboard    ${dashboard}`, `  Health       ${base}/healthz`, database, retries, '')

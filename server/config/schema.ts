@@ -88,6 +88,7 @@ export const envSchema = z.object({
     .refine((v) => v === '' || /^smtps?:\/\/[^/\s]+/.test(v), { message: 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@localhost:587' }),
   QSM_ALERT_FROM: z.string().max(320).default(''),
   QSM_ALLOW_PRIVATE_TARGETS: boolText.default(false),
+  QSM_WEB_DELIVERY: boolText.default(true),
   QSM_RATE_LIMIT_PER_USER: int(1, 1_000_000).default(300),
   QSM_RATE_LIMIT_PER_IP: int(1, 1_000_000).default(600),
   QSM_DASHBOARD_ORIGIN: z.string().default(''),
@@ -130,6 +131,11 @@ export interface Config {
   smtpUrl: string
   alertFrom: string
   allowPrivateTargets: boolean
+  /**
+   * False: the web process stores events and answers, and sends nothing itself (no delivery loop,
+   * no hand-off); a `worker` process or `/tick` sends. For servers where delivery has cores of its own.
+   */
+  webDelivery: boolean
   /** Dashboard API requests per minute per signed-in user, and per client address. */
   rateLimitPerUser: number
   rateLimitPerIp: number
@@ -181,6 +187,7 @@ export function toConfig(p: Parsed): Config {
     smtpUrl: p.QSM_SMTP_URL,
     alertFrom: p.QSM_ALERT_FROM || `QSM Webhooks <webhooks@${hostOf(publicUrl)}>`,
     allowPrivateTargets: p.QSM_ALLOW_PRIVATE_TARGETS,
+    webDelivery: p.QSM_WEB_DELIVERY,
     rateLimitPerUser: p.QSM_RATE_LIMIT_PER_USER,
     rateLimitPerIp: p.QSM_RATE_LIMIT_PER_IP,
     dashboardOrigin: p.QSM_DASHBOARD_ORIGIN,

@@ -1,4 +1,5 @@
-// The start banner says whether owner alerts are on, and never shows the SMTP password.
+// The start banner says whether owner alerts are on and whether this process delivers, and never
+// shows the SMTP password.
 import { describe, expect, it } from 'vitest'
 import { printBanner } from '../../../server/cli/banner.js'
 import { testConfig } from '../../helpers/config.js'
@@ -18,5 +19,15 @@ describe('the start banner', () => {
     const out = banner({ QSM_SMTP_URL: 'smtp://mailer:s3cr%40t-pass@mail.example.com:587', QSM_ALERT_FROM: 'Hooks <hooks@example.com>' })
     expect(out).toContain('Alerts       e-mail via smtp://mailer@mail.example.com:587, from Hooks <hooks@example.com>')
     expect(out).not.toContain('s3cr')
+  })
+
+  it('says nothing about delivery when the web process sends, as by default', () => {
+    expect(banner({})).not.toContain('Delivery')
+  })
+
+  it('says a worker or the cron line must send when QSM_WEB_DELIVERY is false', () => {
+    const out = banner({ QSM_WEB_DELIVERY: 'false' })
+    expect(out).toContain('Delivery     not from this process (QSM_WEB_DELIVERY=false): run `npx qsm-webhooks worker`')
+    expect(out).toContain('Cron line for your host')
   })
 })

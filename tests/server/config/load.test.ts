@@ -27,6 +27,7 @@ describe('config defaults', () => {
     expect(c.userConcurrency).toBe(2)
     expect(c.tickBudgetSeconds).toBe(20)
     expect(c.allowPrivateTargets).toBe(false)
+    expect(c.webDelivery).toBe(true)
     expect(c.dashboardOrigin).toBe('')
     expect(c.port).toBe(3000)
     expect(c.dashboardUrl).toBe('http://localhost:3000/dashboard/')
@@ -77,6 +78,7 @@ describe('config refusals name the variable and the problem', () => {
     ['zero payload retention', { QSM_PAYLOAD_RETENTION_HOURS: '0' }, /^QSM_PAYLOAD_RETENTION_HOURS must be at least 1/],
     ['zero tick budget', { QSM_TICK_BUDGET_SECONDS: '0' }, /^QSM_TICK_BUDGET_SECONDS must be at least 1/],
     ['a yes/no flag that is neither', { QSM_ALLOW_PRIVATE_TARGETS: 'maybe' }, /^QSM_ALLOW_PRIVATE_TARGETS must be true or false/],
+    ['web delivery neither on nor off', { QSM_WEB_DELIVERY: 'sometimes' }, /^QSM_WEB_DELIVERY must be true or false/],
     ['a port out of range', { PORT: '70000' }, /^PORT must be at most 65535/],
   ]
   for (const [what, env, pattern] of cases) {
