@@ -16,6 +16,7 @@ import { sleep } from '../lib/stats.js'
 import type { Profile } from '../profile.js'
 import { drainRuns, type DrainResult, type TickResult } from './drain.js'
 import { groupCommitRun } from './group-commit.js'
+import { frontDoorRun } from './front-door.js'
 
 export interface Phase {
   load?: LoadResult
@@ -33,6 +34,8 @@ export interface ServiceResult {
   open: Record<string, Phase>
   drain?: DrainResult
   tick?: TickResult
+  /** The service's front door alone: the web process with QSM_WEB_DELIVERY=false, closed loop (front-door.ts). */
+  frontDoor?: Phase
   /** Prototype: the same ingest code with requests sharing transactions (not the service). */
   groupCommit?: Phase
   errors: string[]
@@ -108,6 +111,12 @@ export async function serviceRuns(p: Profile, dialect: Dialect, entry: Entry, re
     }
     await web.stop()
     web = undefined
+    try {
+      out.frontDoor = await frontDoorRun(p, db, sql, entry, receiver, ENDPOINTS, dbPid)
+      log(`  front door alone (QSM_WEB_DELIVERY=false): ${out.frontDoor.load?.rate} ev/s, p50/p99 ${out.frontDoor.load?.latency?.p50}/${out.frontDoor.load?.latency?.p99} ms; ledger ${out.frontDoor.ledger.balanced ? 'ok' : 'VOID'}`)
+    } catch (err) {
+      out.errors.push(`front door alone: ${(err as Error).message}`)
+    }
     if (p.prototype) {
       try {
         out.groupCommit = await groupCommitRun(p, db, sql, ENDPOINTS)

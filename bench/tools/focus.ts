@@ -7,6 +7,8 @@
 //   group-commit ingest prototype, no delivery: procs/group-commit-ingest.ts), drain-warm (the
 //   worker drains a backlog, then a second one in the same process: cold, then warm code; BullMQ's
 //   drain in the full run always runs in a process that already served the ingest phases)
+//   front-door (the service's own front door alone: the web process with QSM_WEB_DELIVERY=false,
+//   scenarios/front-door.ts).
 //   BENCH_CPU_PROF=/tmp/prof works here too (service processes under --cpu-prof).
 //   --worker: a `worker` process beside the web one (the second core's use the docs give VPS users).
 //   --warm: for open300/open1000, run the closed-loop ingest phase first on the same service, as
@@ -26,6 +28,7 @@ import { FULL } from '../profile.js'
 import { ENDPOINTS, phase, wholeJobRate } from '../scenarios/service.js'
 import { drainRuns, seedDrain } from '../scenarios/drain.js'
 import { groupCommitRun } from '../scenarios/group-commit.js'
+import { frontDoorRun } from '../scenarios/front-door.js'
 import { waitDrained } from '../lib/phase.js'
 
 const dialect = arg('dialect', 'mysql') as Dialect
@@ -55,6 +58,10 @@ try {
         await web.stop()
         const ph = await groupCommitRun(FULL, db, sql, ENDPOINTS)
         log(`[${dialect} prototype, load ${load}] ${ph.load?.rate} ev/s, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
+      } else if (part === 'front-door') {
+        await web.stop()
+        const ph = await frontDoorRun(FULL, db, sql, entry, receiver, ENDPOINTS, dbPid)
+        log(`[${dialect} front door alone, load ${load}] ${ph.load?.rate} ev/s, ingest p50/p99 ${ph.load?.latency?.p50}/${ph.load?.latency?.p99} ms, ledger ${ph.ledger.balanced ? 'ok' : 'VOID'}; ${peak(ph.usage)}`)
       } else if (part === 'drain-warm') {
         await web.stop()
         const drainer = startCli(entry, 'worker', db.url)
