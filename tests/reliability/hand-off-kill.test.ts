@@ -3,18 +3,15 @@
 // in flight: nothing may be lost. Once the lease ends, another process (the `worker` command) sends
 // every one of them, with the same webhook-id, and the ledger balances; a pair is delivered twice
 // only when its request was in flight at the kill.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
 import { dialects } from '../helpers/dialects.js'
 import { useTestDb } from '../helpers/db.js'
 import { makeTestApp, type TestApp } from '../helpers/app.js'
 import { TEST_SECRETS } from '../helpers/config.js'
 import { freePort, startServerProcess } from '../helpers/server-process.js'
-import { checkLedger, describeLedger, startLedgerReceiver, type LedgerEndpoint, type LedgerReceiver } from './ledger.js'
-import { startWorker, workerReady, type WorkerProc } from './workers.js'
+import { checkLedger, describeLedger, type LedgerEndpoint } from './ledger.js'
+import { useProcesses } from './processes.js'
+import { startWorker, workerReady } from './workers.js'
 import { BRIDGE_TYPES, exampleEvent, overHttp, postEvents, sleep } from './support.js'
 import { endpointWants } from '../../server/events/types.js'
 
@@ -27,30 +24,13 @@ const ENV = { QSM_DELIVERY_TIMEOUT_MS: '2s', QSM_LEASE_MS: String(LEASE_MS), QSM
 for (const dialect of dialects()) {
   describe(`${dialect}: the web process SIGKILLed with handed-off deliveries`, () => {
     const t = useTestDb(dialect)
-    let receiver: LedgerReceiver
-    let server: ChildProcess | undefined
-    let worker: WorkerProc | undefined
-    let work: string
-    beforeAll(async () => {
-      receiver = await startLedgerReceiver()
-      work = mkdtempSync(join(tmpdir(), 'qsm-hand-off-kill-'))
-    })
-    afterEach(async () => {
-      server?.kill('SIGKILL')
-      await worker?.stop('SIGKILL')
-      server = undefined
-      worker = undefined
-    })
-    afterAll(async () => {
-      await receiver?.close()
-      rmSync(work, { recursive: true, force: true })
-    })
+    const procs = useProcesses('qsm-hand-off-kill-')
 
     async function endpoints(app: TestApp): Promise<LedgerEndpoint[]> {
       const out: LedgerEndpoint[] = []
       for (const user of ['u1', 'u2', 'u3', 'u4']) {
         for (const [i, p] of [['*'], ['email.*'], ['usage.*', 'overflow.*']].entries()) {
-          const url = `${receiver.url}/${user}/${i}`
+          const url = `${procs.receiver.url}/${user}/${i}`
           const res = await app.call(user, 'POST', '/v1/webhooks', { url, event_types: p })
           out.push({ id: res.json.id, userId: user, url, patterns: p, secrets: [res.json.secret] })
         }
@@ -59,15 +39,15 @@ for (const dialect of dialects()) {
     }
 
     it('loses nothing: after the lease another process sends every leased delivery with the same webhook-id', async () => {
-      receiver.hits.length = 0
+      procs.receiver.hits.length = 0
       // Each answer takes 400 ms, so requests are in flight and handed-off jobs wait when the kill comes.
-      receiver.reply = () => ({ status: 200, delayMs: 400 })
+      procs.receiver.reply = () => ({ status: 200, delayMs: 400 })
       const app = makeTestApp(t.db)
       const eps = await endpoints(app)
       const port = await freePort()
       let output = ''
-      server = await startServerProcess({
-        cwd: work, port, onOutput: (c) => (output += c),
+      procs.server = await startServerProcess({
+        cwd: procs.work, port, onOutput: (c) => (output += c),
         env: { ...process.env, ...TEST_SECRETS, ...ENV, PORT: String(port), HOST: '127.0.0.1', QSM_DATABASE_URL: t.url, QSM_LOG_LEVEL: 'warn', QSM_ALLOW_PRIVATE_TARGETS: 'true' },
       })
       // One event per request, as the bridge sends them: each commit hands off the deliveries this
@@ -89,37 +69,37 @@ for (const dialect of dialects()) {
         expect((await postEvents(http, { events: [event] }, Date.now())).status).toBe(202)
         accepted.push(event)
         // At least eight events first, so the kill also finds rows written due and claimed.
-        if (i >= 7 && receiver.hits.length >= 4 && await handedOffHeld()) break
+        if (i >= 7 && procs.receiver.hits.length >= 4 && await handedOffHeld()) break
       }
       const want = accepted.reduce((n, e) => n + eps.filter((ep) => ep.userId === e.user_id && endpointWants(ep.patterns, e.type)).length, 0)
-      await receiver.until((hits) => hits.length >= 4, 10_000)
-      const killed = server
+      await procs.receiver.until((hits) => hits.length >= 4, 10_000)
+      const killed = procs.server
       const exited = new Promise((r) => killed.once('exit', (_code, signal) => r(signal)))
       killed.kill('SIGKILL')
       expect(await exited, output).toBe('SIGKILL')
-      server = undefined
+      procs.server = undefined
       const killedAt = Date.now()
       // In flight at the kill: sent (the receiver has it) but no result recorded (the row is still
       // pending), whether or not the receiver had answered yet.
       const pathToEndpoint = new Map(eps.map((e) => [new URL(e.url).pathname, e.id]))
       const pendingAtKill = new Set((await t.db.db.selectFrom('deliveries').select(['event_id', 'endpoint_id']).where('status', '=', 'pending').execute()).map((r) => `${r.event_id}@${r.endpoint_id}`))
-      const inFlight = new Set(receiver.hits.map((h) => `${h.eventId}@${pathToEndpoint.get(h.path)}`).filter((pair) => pendingAtKill.has(pair)))
+      const inFlight = new Set(procs.receiver.hits.map((h) => `${h.eventId}@${pathToEndpoint.get(h.path)}`).filter((pair) => pendingAtKill.has(pair)))
 
       // Rows the dead process still holds, and which of them were handed off.
       const leased = await leasedRows()
       const handedOffAtKill = leased.filter(handedOff)
       expect(handedOffAtKill.length, 'deliveries handed off and still leased at the kill').toBeGreaterThan(0)
 
-      worker = startWorker(t.url, ENV)
-      await workerReady(worker)
-      const delivered = () => new Set(receiver.hits.filter((h) => h.answered === 200).map((h) => `${h.path} ${h.eventId}`)).size
-      await receiver.until(() => delivered() >= want, 60_000)
+      procs.worker = startWorker(t.url, ENV)
+      await workerReady(procs.worker)
+      const delivered = () => new Set(procs.receiver.hits.filter((h) => h.answered === 200).map((h) => `${h.path} ${h.eventId}`)).size
+      await procs.receiver.until(() => delivered() >= want, 60_000)
       const recoveredMs = Date.now() - killedAt
       await sleep(300)
-      expect(await worker.stop('SIGTERM')).toBe(0)
-      worker = undefined
+      expect(await procs.worker.stop('SIGTERM')).toBe(0)
+      procs.worker = undefined
 
-      const report = checkLedger({ accepted, endpoints: eps, hits: receiver.hits })
+      const report = checkLedger({ accepted, endpoints: eps, hits: procs.receiver.hits })
       expect(report.missing, describeLedger(report)).toEqual([])
       expect(report.unexpected).toEqual([])
       expect(report.keyMismatch).toEqual([])
