@@ -1,6 +1,8 @@
 // QSM_WEB_DELIVERY=false, as an operator with workers on their own cores sets it: the real web
-// process stores events and answers the bridge, and sends nothing itself; a worker sends every
-// delivery. The default web process, for contrast, sends what it has just accepted at once.
+// process stores events and answers the bridge, and sends nothing itself; what sends them then is
+// a worker or /tick (here /tick, host cron's path, which needs no second process). That the
+// default web process sends what it has just accepted at once is shown by the hand-off tests
+// (tests/reliability/hand-off-kill.test.ts, tests/server/delivery/hand-off.test.ts).
 import { describe, expect, it } from 'vitest'
 import { dialects } from '../../helpers/dialects.js'
 import { useTestDb } from '../../helpers/db.js'
@@ -8,11 +10,10 @@ import { makeTestApp } from '../../helpers/app.js'
 import { TEST_SECRETS } from '../../helpers/config.js'
 import { freePort, startServerProcess } from '../../helpers/server-process.js'
 import { useProcesses } from '../../reliability/processes.js'
-import { startWorker, workerReady } from '../../reliability/workers.js'
 import { exampleEvent, overHttp, postEvents, sleep } from '../../reliability/support.js'
 
 for (const dialect of dialects()) {
-  describe(`${dialect}: the web process with and without its own sending`, () => {
+  describe(`${dialect}: a web process that does not send (QSM_WEB_DELIVERY=false)`, () => {
     const t = useTestDb(dialect)
     const procs = useProcesses('qsm-web-delivery-')
 
@@ -36,18 +37,7 @@ for (const dialect of dialects()) {
       return ids
     }
 
-    it('sends what it has just accepted at once by default', async () => {
-      procs.receiver.hits.length = 0
-      const app = makeTestApp(t.db)
-      const url = `${procs.receiver.url}/default`
-      expect((await app.call('u1', 'POST', '/v1/webhooks', { url, event_types: ['email.*'] })).status).toBe(201)
-      const { base, output } = await start({})
-      const ids = await postThree(base)
-      await procs.receiver.until((hits) => ids.every((id) => hits.some((h) => h.eventId === id && h.path === '/default')), 10_000)
-      expect(output()).not.toContain('QSM_WEB_DELIVERY')
-    })
-
-    it('with QSM_WEB_DELIVERY=false stores and answers but sends nothing; a worker sends each delivery once', async () => {
+    it('with QSM_WEB_DELIVERY=false stores and answers but sends nothing; /tick then sends each delivery once', async () => {
       procs.receiver.hits.length = 0
       const app = makeTestApp(t.db)
       const url = `${procs.receiver.url}/off`
@@ -56,7 +46,8 @@ for (const dialect of dialects()) {
       expect(output()).toContain('Delivery     not from this process (QSM_WEB_DELIVERY=false)')
       const ids = await postThree(base)
 
-      // The default process above sent within moments; give this one well over that.
+      // A web process with its loop sends within moments (its hand-off starts the sends at the
+      // commit); give this one well over that.
       await sleep(2_000)
       expect(procs.receiver.hits.filter((h) => h.path === '/off')).toEqual([])
       // Stored and due, not leased to the web process (no hand-off).
@@ -64,9 +55,10 @@ for (const dialect of dialects()) {
       expect(rows).toHaveLength(3)
       for (const r of rows) expect(r).toMatchObject({ status: 'pending', lease_owner: null, attempts: 0 })
 
-      procs.worker = startWorker(t.url)
-      await workerReady(procs.worker)
-      await procs.receiver.until((hits) => ids.every((id) => hits.some((h) => h.eventId === id && h.path === '/off')), 15_000)
+      const tick = await fetch(`${base}/tick?token=${TEST_SECRETS.QSM_CRON_TOKEN}`)
+      expect(tick.status).toBe(200)
+      expect(await tick.json()).toMatchObject({ claimed: 3, succeeded: 3 })
+      await procs.receiver.until((hits) => ids.every((id) => hits.some((h) => h.eventId === id && h.path === '/off')), 5_000)
       await sleep(300)
       const hits = procs.receiver.hits.filter((h) => h.path === '/off')
       expect(hits.map((h) => h.eventId).sort()).toEqual([...ids].sort())
