@@ -8,9 +8,10 @@
 // Why reusing the list is safe: rows become pending through an ingest, a redelivery, a replay or a
 // retry of a row that was already pending. In this process the first three wake the runner, and
 // the wake forgets the list; a retry keeps its endpoint's rows pending, so its endpoint is still
-// listed. Rows committed by another process are seen once the list is MAX_AGE_MS old, which is
-// within the runner's poll anyway. An endpoint listed with no pending rows left costs its probe
-// one empty range read.
+// listed. Rows committed by another process are seen once the list is newRowsWithinMs old: the
+// runner's poll (the web process's scheduler forgets everything on its 1 s poll; a worker polls
+// every 250 ms and keeps the list no longer than that). An endpoint listed with no pending rows
+// left costs its probe one empty range read.
 //
 // It also keeps each endpoint's first due rows as a claim read them (the heads), so the next claim
 // probes again only the endpoints whose rows it took. Why: with many endpoints waiting, the probes
@@ -22,7 +23,11 @@
 // process (the pick finds the row taken; the claim drops every head), or this runner giving rows
 // back (dropped too). Rows that became due since (new events of another process, retries whose
 // time came, expired leases) are newer than every cached one and are read once the endpoint's
-// heads are MAX_AGE_MS old by the claim's clock. New rows committed here are told by endpoint
+// heads are MAX_AGE_MS old by the claim's clock. Heads that were empty (nothing due then) are kept
+// only newRowsWithinMs: a row due there now is the endpoint's oldest, not one behind a backlog.
+// Until 5 December (night) they were kept a whole second in a worker that polls every 250 ms, so
+// a user's event committed by another process, on an endpoint just probed empty, could wait a
+// second before any worker saw it (tests/isolation/processes.test.ts: 1,018 ms on a slow CI box). New rows committed here are told by endpoint
 // (touch): those endpoints are listed and probed again, the rest kept. Until 5 December every
 // ingest that left rows due forgot the whole list and every head: with 1,000 users waiting, each
 // claim during the load re-read 3,000 endpoints (~340 ms a claim). A wake without endpoints (the
@@ -58,11 +63,20 @@ export class PendingEndpoints {
   /** Endpoints touched, with the epoch of their latest touch (see mark()). */
   private readonly touchedAt = new Map<string, number>()
 
-  constructor(private readonly now: () => number = () => performance.now(), private readonly maxAgeMs = MAX_AGE_MS) {}
+  /**
+   * maxAgeMs: how long an endpoint's heads with rows in them are reused. newRowsWithinMs: how long
+   * the list and empty heads are, so how soon rows committed by another process are seen; a
+   * runner passes its idle poll (runner.ts), never more than maxAgeMs.
+   */
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly maxAgeMs = MAX_AGE_MS,
+    private readonly newRowsWithinMs = maxAgeMs,
+  ) {}
 
-  /** The list, if one was read less than maxAgeMs ago and not forgotten since. */
+  /** The list, if one was read less than newRowsWithinMs ago and not forgotten since. */
   fresh(): string[] | null {
-    return this.list !== null && this.now() - this.at < this.maxAgeMs ? this.list : null
+    return this.list !== null && this.now() - this.at < this.newRowsWithinMs ? this.list : null
   }
 
   /**
@@ -108,10 +122,14 @@ export class PendingEndpoints {
     }
   }
 
-  /** The endpoint's first `limit` due rows as last read, if read with at least that limit less than maxAgeMs ago (claim clock). */
+  /**
+   * The endpoint's first `limit` due rows as last read, if read with at least that limit less than
+   * maxAgeMs ago (claim clock), or less than newRowsWithinMs ago when there were none.
+   */
   headsOf(endpointId: string, nowMs: number, limit: number): DueHead[] | undefined {
     const h = this.heads.get(endpointId)
-    if (!h || h.limit < limit || nowMs < h.at || nowMs - h.at >= this.maxAgeMs) return undefined
+    const maxAge = h?.rows.length === 0 ? this.newRowsWithinMs : this.maxAgeMs
+    if (!h || h.limit < limit || nowMs < h.at || nowMs - h.at >= maxAge) return undefined
     return h.rows.length > limit ? h.rows.slice(0, limit) : h.rows
   }
 

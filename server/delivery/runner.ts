@@ -18,7 +18,7 @@ import { releaseClaims } from './release.js'
 import { sendBoundMs } from './sender.js'
 import { Turns } from './turns.js'
 import type { HandOffDesk } from './hand-off.js'
-import { PendingEndpoints } from '../db/pending-endpoints.js'
+import { MAX_AGE_MS, PendingEndpoints } from '../db/pending-endpoints.js'
 import type { SendResult, EngineDeps } from './types.js'
 
 export interface RunOptions {
@@ -125,7 +125,9 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   })
   const guard = opts.guard ?? new EndpointGuard(db, config)
   // The caller that keeps one across passes tells it of new rows (scheduler.ts: touch, forget).
-  const pending = opts.pending ?? new PendingEndpoints()
+  // Without one (a worker, /tick) nothing here is told of other processes' rows: it looks again
+  // as often as it polls, so they wait no longer than the poll for it.
+  const pending = opts.pending ?? new PendingEndpoints(undefined, MAX_AGE_MS, Math.min(MAX_AGE_MS, idlePollMs))
   const desk = opts.handOff
   // Jobs claimed but not started, with when they were queued (wall ms). They wait only for a
   // global slot: a job whose user or endpoint is at its cap is given back at once, never parked.

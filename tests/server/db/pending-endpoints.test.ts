@@ -87,6 +87,27 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       expect((await claim(t.db, pending, 'r')).claims.map((x) => x.endpoint_id)).toEqual([c])
     })
 
+    it("sees another process's row on an endpoint just found with nothing due within the poll, not a second later", async () => {
+      const a = await seedEndpoint(t.db, { userId: 'u1', at: NOW })
+      await seedPair(t.db, { userId: 'u1', endpointId: a, at: NOW })
+      let clock = 0
+      // A worker's memory: heads with rows kept a second, the list and empty heads its 250 ms poll.
+      const pending = new PendingEndpoints(() => clock, MAX_AGE_MS, 250)
+      const at = (ms: number) => claimFair(t.db, { owner: 'r', nowMs: NOW + 1_000 + ms, limit: 10, leaseMs: LEASE, fair: fair(pending) })
+      expect((await at(0)).claims).toHaveLength(1)
+      // Its row is leased now: the next claim finds nothing due there and remembers that.
+      clock += 10
+      expect((await at(10)).claims).toEqual([])
+
+      // Another process commits a new row for the same endpoint; nothing here is told.
+      const { deliveryId } = await seedPair(t.db, { userId: 'u1', endpointId: a, at: NOW + 500 })
+      clock += 90
+      expect((await at(100)).claims).toEqual([])
+      // 250 ms after the empty read (its claim's clock), not MAX_AGE_MS.
+      clock += 160
+      expect((await at(260)).claims.map((c) => c.id)).toEqual([deliveryId])
+    })
+
     it("after new rows of one endpoint are committed here, probes only that endpoint again and claims its row in turn", async () => {
       const { endpoints, rows } = await sixUsers()
       const pending = new PendingEndpoints(() => 0)
