@@ -38,7 +38,7 @@ export interface DepsParts {
   sender?: EngineDeps['sender']
   /** Replace the dispatcher (tests that count wake-ups). */
   dispatcher?: Dispatcher
-  /** Run the delivery loop in this process (the web process); the CLI's tick and worker do not. */
+  /** Run the delivery loop in this process (the web process, unless QSM_WEB_DELIVERY=false); the CLI's tick and worker do not. */
   inProcessLoop?: SchedulerOptions
   /** Replace the ingest gate (tests: a small one, to see the 503 without thousands of requests). */
   ingestGate?: IngestGate

@@ -45,6 +45,7 @@ export async function main(): Promise<void> {
     throw err
   }
   // QSM_LEASE_MS: the loop's lease (claims and hand-offs), as for the worker; unset, 3 × timeout + 30 s.
+  // Checked with QSM_WEB_DELIVERY=false too (no loop then): a bad value is refused wherever it is set.
   let leaseMs
   try {
     leaseMs = leaseMsFromEnv(config.deliveryTimeoutMs, process.env.QSM_LEASE_MS)

@@ -11,7 +11,7 @@
 //
 // MySQL/MariaDB: the same shape, each step in a form MariaDB reads by the index whatever its
 // statistics say: the endpoints by a scan that skips each one's backlog (pendingEndpointIdsMysql; a
-// runner reuses that list for up to 1 s, pending-endpoints.ts), then the probes as one
+// runner reuses that list for up to 1 s, or its poll when shorter: pending-endpoints.ts), then the probes as one
 // UNION ALL per 100 endpoints (per statement ~0.2 ms of round trip).
 // Until 3 December MySQL read the heads with one window (row_number() over each endpoint's due
 // rows): 3 ms beside 20,000 due rows, but it sorts every due row, and beside the /tick bench's
@@ -101,7 +101,8 @@ export async function dueHeads(q: Kysely<Database>, caps: DialectCaps, o: HeadsQ
  * first rows only, but read 200 rows of each of their endpoints, and kept them between claims
  * (bench/README.md, "Overload": 64 in flight, 300 users). Users are counted from the listed
  * endpoints with room, by owner where known; an endpoint whose owner is unknown counts as a user of
- * its own, and one read within the last second with nothing due is not counted. Counting too many
+ * its own, and one whose heads it still holds empty (read with nothing due, within the last second
+ * or its runner's poll, pending-endpoints.ts) is not counted. Counting too many
  * users reads too shallow: the claim then takes fewer rows (only the exact rounds, claim.ts), never
  * rows out of turn.
  */

@@ -45,7 +45,10 @@ export interface DueHead {
   next_attempt_at: number
 }
 
-/** How long a list of endpoints with pending rows is used before it is read again. */
+/**
+ * How long an endpoint's heads with rows in them are used before they are read again, and the list
+ * of endpoints with pending rows and empty heads unless the runner polls more often (newRowsWithinMs).
+ */
 export const MAX_AGE_MS = 1_000
 /** Owners remembered at most; past it the map starts again (a lookup costs one query). */
 const MAX_OWNERS = 10_000

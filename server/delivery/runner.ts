@@ -125,8 +125,10 @@ export async function runDue(deps: EngineDeps, opts: RunOptions): Promise<RunSum
   })
   const guard = opts.guard ?? new EndpointGuard(db, config)
   // The caller that keeps one across passes tells it of new rows (scheduler.ts: touch, forget).
-  // Without one (a worker, /tick) nothing here is told of other processes' rows: it looks again
-  // as often as it polls, so they wait no longer than the poll for it.
+  // Without one (a worker, /tick) nothing here is told of other processes' rows: it reads the list
+  // and the endpoints it found with nothing due again as often as it polls, so a row that is its
+  // endpoint's oldest due waits no longer than the poll. A row behind an endpoint's cached heads
+  // comes after them anyway; those are read again after MAX_AGE_MS.
   const pending = opts.pending ?? new PendingEndpoints(undefined, MAX_AGE_MS, Math.min(MAX_AGE_MS, idlePollMs))
   const desk = opts.handOff
   // Jobs claimed but not started, with when they were queued (wall ms). They wait only for a

@@ -108,6 +108,24 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       expect((await at(260)).claims.map((c) => c.id)).toEqual([deliveryId])
     })
 
+    it("sees another process's row on an endpoint that had no pending rows at all within the poll, not a second later", async () => {
+      const a = await seedEndpoint(t.db, { userId: 'u1', at: NOW })
+      const b = await seedEndpoint(t.db, { userId: 'u2', at: NOW })
+      await seedPair(t.db, { userId: 'u2', endpointId: b, at: NOW })
+      let clock = 0
+      const pending = new PendingEndpoints(() => clock, MAX_AGE_MS, 250)
+      const at = (ms: number) => claimFair(t.db, { owner: 'r', nowMs: NOW + 1_000 + ms, limit: 10, leaseMs: LEASE, fair: fair(pending) })
+      // The list read here has b only: a has no rows.
+      expect((await at(0)).claims.map((c) => c.endpoint_id)).toEqual([b])
+
+      const { deliveryId } = await seedPair(t.db, { userId: 'u1', endpointId: a, at: NOW + 500 })
+      clock += 100
+      expect((await at(100)).claims).toEqual([])
+      // The list is 250 ms old: read again, with a in it.
+      clock += 150
+      expect((await at(250)).claims.map((c) => c.id)).toEqual([deliveryId])
+    })
+
     it("after new rows of one endpoint are committed here, probes only that endpoint again and claims its row in turn", async () => {
       const { endpoints, rows } = await sixUsers()
       const pending = new PendingEndpoints(() => 0)
