@@ -52,6 +52,19 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     const claim = (db: Db, pending: PendingEndpoints, owner: string) =>
       claimFair(db, { owner, nowMs: NOW + 1_000, limit: 10, leaseMs: LEASE, fair: fair(pending) })
 
+    /**
+     * Claims by a worker's runner: its memory keeps heads with rows a second, the list and empty
+     * heads its 250 ms poll. Each call is a claim `ms` after the first, on both clocks.
+     */
+    function workerClaims() {
+      let clock = 0
+      const pending = new PendingEndpoints(() => clock, MAX_AGE_MS, 250)
+      return (ms: number) => {
+        clock = ms
+        return claimFair(t.db, { owner: 'r', nowMs: NOW + 1_000 + ms, limit: 10, leaseMs: LEASE, fair: fair(pending) })
+      }
+    }
+
     it('looks for endpoints once, and the next claim within a second uses what it found', async () => {
       const a = await seedEndpoint(t.db, { userId: 'u1', at: NOW })
       await seedPair(t.db, { userId: 'u1', endpointId: a, at: NOW })
@@ -90,21 +103,15 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     it("sees another process's row on an endpoint just found with nothing due within the poll, not a second later", async () => {
       const a = await seedEndpoint(t.db, { userId: 'u1', at: NOW })
       await seedPair(t.db, { userId: 'u1', endpointId: a, at: NOW })
-      let clock = 0
-      // A worker's memory: heads with rows kept a second, the list and empty heads its 250 ms poll.
-      const pending = new PendingEndpoints(() => clock, MAX_AGE_MS, 250)
-      const at = (ms: number) => claimFair(t.db, { owner: 'r', nowMs: NOW + 1_000 + ms, limit: 10, leaseMs: LEASE, fair: fair(pending) })
+      const at = workerClaims()
       expect((await at(0)).claims).toHaveLength(1)
       // Its row is leased now: the next claim finds nothing due there and remembers that.
-      clock += 10
       expect((await at(10)).claims).toEqual([])
 
       // Another process commits a new row for the same endpoint; nothing here is told.
       const { deliveryId } = await seedPair(t.db, { userId: 'u1', endpointId: a, at: NOW + 500 })
-      clock += 90
       expect((await at(100)).claims).toEqual([])
-      // 250 ms after the empty read (its claim's clock), not MAX_AGE_MS.
-      clock += 160
+      // 250 ms after the empty read, not MAX_AGE_MS.
       expect((await at(260)).claims.map((c) => c.id)).toEqual([deliveryId])
     })
 
@@ -112,17 +119,13 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const a = await seedEndpoint(t.db, { userId: 'u1', at: NOW })
       const b = await seedEndpoint(t.db, { userId: 'u2', at: NOW })
       await seedPair(t.db, { userId: 'u2', endpointId: b, at: NOW })
-      let clock = 0
-      const pending = new PendingEndpoints(() => clock, MAX_AGE_MS, 250)
-      const at = (ms: number) => claimFair(t.db, { owner: 'r', nowMs: NOW + 1_000 + ms, limit: 10, leaseMs: LEASE, fair: fair(pending) })
+      const at = workerClaims()
       // The list read here has b only: a has no rows.
       expect((await at(0)).claims.map((c) => c.endpoint_id)).toEqual([b])
 
       const { deliveryId } = await seedPair(t.db, { userId: 'u1', endpointId: a, at: NOW + 500 })
-      clock += 100
       expect((await at(100)).claims).toEqual([])
       // The list is 250 ms old: read again, with a in it.
-      clock += 150
       expect((await at(250)).claims.map((c) => c.id)).toEqual([deliveryId])
     })
 
