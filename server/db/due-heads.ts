@@ -11,8 +11,8 @@
 //
 // MySQL/MariaDB: the same shape, each step in a form MariaDB reads by the index whatever its
 // statistics say: the endpoints by a scan that skips each one's backlog (pendingEndpointIdsMysql; a
-// runner reuses that list for up to 1 s, or its poll when shorter: pending-endpoints.ts), then the probes as one
-// UNION ALL per 100 endpoints (per statement ~0.2 ms of round trip).
+// runner reuses that list for up to 1 s, or its poll when shorter: pending-endpoints.ts), then the
+// probes as one UNION ALL per 100 endpoints (per statement ~0.2 ms of round trip).
 // Until 3 December MySQL read the heads with one window (row_number() over each endpoint's due
 // rows): 3 ms beside 20,000 due rows, but it sorts every due row, and beside the /tick bench's
 // 100,000 it took 580–720 ms a claim (one /tick delivered 5,060 of them in 20 s).

@@ -27,11 +27,11 @@
 // only newRowsWithinMs: a row due there now is the endpoint's oldest, not one behind a backlog.
 // Until 5 December (night) they were kept a whole second in a worker that polls every 250 ms, so
 // a user's event committed by another process, on an endpoint just probed empty, could wait a
-// second before any worker saw it (tests/isolation/processes.test.ts: 1,018 ms on a slow CI box). New rows committed here are told by endpoint
-// (touch): those endpoints are listed and probed again, the rest kept. Until 5 December every
-// ingest that left rows due forgot the whole list and every head: with 1,000 users waiting, each
-// claim during the load re-read 3,000 endpoints (~340 ms a claim). A wake without endpoints (the
-// poll, a redelivery) still forgets everything.
+// second before any worker saw it (tests/isolation/processes.test.ts: 1,018 ms on a slow CI box).
+// New rows committed here are told by endpoint (touch): those endpoints are listed and probed
+// again, the rest kept. Until 5 December every ingest that left rows due forgot the whole list and
+// every head: with 1,000 users waiting, each claim during the load re-read 3,000 endpoints (~340 ms
+// a claim). A wake without endpoints (the poll, a redelivery) still forgets everything.
 //
 // A read in flight when endpoints are touched (or everything forgotten) must not store what it
 // read before the new rows were committed: each read takes a mark first, and its list and heads
