@@ -17,34 +17,25 @@ for (const dialect of dialects()) {
     const t = useTestDb(dialect)
     const procs = useProcesses('qsm-web-delivery-')
 
-    async function start(env: Record<string, string>): Promise<{ base: string; output: () => string }> {
+    it('with QSM_WEB_DELIVERY=false stores and answers but sends nothing; /tick then sends each delivery once', async () => {
+      procs.receiver.hits.length = 0
+      const app = makeTestApp(t.db)
+      const url = `${procs.receiver.url}/off`
+      expect((await app.call('u1', 'POST', '/v1/webhooks', { url, event_types: ['email.*'] })).status).toBe(201)
       const port = await freePort()
+      const base = `http://127.0.0.1:${port}`
       let output = ''
       procs.server = await startServerProcess({
         cwd: procs.work, port, onOutput: (c) => (output += c),
-        env: { ...process.env, ...TEST_SECRETS, PORT: String(port), HOST: '127.0.0.1', QSM_DATABASE_URL: t.url, QSM_ALLOW_PRIVATE_TARGETS: 'true', ...env },
+        env: { ...process.env, ...TEST_SECRETS, PORT: String(port), HOST: '127.0.0.1', QSM_DATABASE_URL: t.url, QSM_ALLOW_PRIVATE_TARGETS: 'true', QSM_WEB_DELIVERY: 'false' },
       })
-      return { base: `http://127.0.0.1:${port}`, output: () => output }
-    }
-
-    async function postThree(base: string): Promise<string[]> {
+      expect(output).toContain('Delivery     not from this process (QSM_WEB_DELIVERY=false)')
       const ids: string[] = []
       for (let i = 0; i < 3; i++) {
         const event = exampleEvent('email.received', 'u1')
         expect((await postEvents(overHttp(base), { events: [event] }, Date.now())).status).toBe(202)
         ids.push(event.id)
       }
-      return ids
-    }
-
-    it('with QSM_WEB_DELIVERY=false stores and answers but sends nothing; /tick then sends each delivery once', async () => {
-      procs.receiver.hits.length = 0
-      const app = makeTestApp(t.db)
-      const url = `${procs.receiver.url}/off`
-      expect((await app.call('u1', 'POST', '/v1/webhooks', { url, event_types: ['email.*'] })).status).toBe(201)
-      const { base, output } = await start({ QSM_WEB_DELIVERY: 'false' })
-      expect(output()).toContain('Delivery     not from this process (QSM_WEB_DELIVERY=false)')
-      const ids = await postThree(base)
 
       // A web process with its loop sends within moments (its hand-off starts the sends at the
       // commit); give this one well over that.
